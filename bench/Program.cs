@@ -1,0 +1,2 @@
+Console.WriteLine("usage: Mekong.Bench pass [options]");
+return 2;

@@ -1,0 +1,2 @@
+Console.Error.WriteLine("mekong: no command yet");
+return 2;

@@ -1,0 +1,122 @@
+using Mekong.Policy.Cluster;
+
+namespace Mekong.Policy.Backfill;
+
+/// <summary>The reservation map of one decision: per node, the claims of blocked higher-ranked jobs.
+/// It answers one question for placement now, for later reservations and for backfill alike — may a job
+/// hold (g GPUs, cpu, memory) on node n over [start, end) without leaving any claim short?</summary>
+/// <remarks>Free capacity on a node only grows over time as running jobs end (at their walltime, or kill
+/// time if stopping), and claims only take it away while active. So the minimum over [start, end) of
+/// "free − claimed" is reached at start or at a claim's start inside the window: those few instants are
+/// all that need checking. This is what makes invariant 5 (backfill never delays a reservation) hold.</remarks>
+internal sealed class ReservationBook
+{
+    private readonly List<Claim> _claims = [];
+    private readonly List<Reservation> _reservations = [];
+    private int[] _head = [];
+    private int[] _stamp = [];
+    private int _version;
+
+    public IReadOnlyList<Reservation> Reservations => _reservations;
+
+    /// <summary>Reservations that count against the cap (the top blocked jobs), not the waits for victims.</summary>
+    public int Counted { get; private set; }
+
+    public void Reset(int nodes)
+    {
+        if (_head.Length < nodes)
+        {
+            _head = new int[Math.Max(nodes, _head.Length * 2)];
+            _stamp = new int[_head.Length];
+        }
+        _version++;
+        _claims.Clear();
+        _reservations.Clear();
+        Counted = 0;
+    }
+
+    public bool HasClaims(int node) => _stamp[node] == _version;
+
+    private int Head(int node) => _stamp[node] == _version ? _head[node] : -1;
+
+    public void Add(Reservation reservation, ReadOnlySpan<int> nodes, long start, long end, int gpus, int cpu, long memory, bool counted)
+    {
+        foreach (var node in nodes)
+        {
+            _claims.Add(new Claim { Start = start, End = end, Gpus = gpus, Cpu = cpu, Memory = memory, Job = reservation.Job, Next = Head(node) });
+            _head[node] = _claims.Count - 1;
+            _stamp[node] = _version;
+        }
+        _reservations.Add(reservation);
+        if (counted) Counted++;
+    }
+
+    /// <summary>A reserved job holding claims on the node, for "priority" explanations.</summary>
+    public JobId? FirstClaimant(int node) => HasClaims(node) ? _claims[_head[node]].Job : null;
+
+    /// <summary>Whether (gpus, cpu, memory) fits on the node over [start, end) beside running jobs and claims.</summary>
+    public bool Fits(ClusterState cluster, int node, long now, long start, long end, int gpus, int cpu, long memory)
+    {
+        if (!Available(cluster, node, now, start, gpus, cpu, memory)) return false;
+        for (var c = Head(node); c >= 0; c = _claims[c].Next)
+        {
+            var s = _claims[c].Start;
+            if (s > start && s < end && !Available(cluster, node, now, s, gpus, cpu, memory)) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Free minus claimed at instant <paramref name="t"/> is at least what is asked.</summary>
+    private bool Available(ClusterState cluster, int node, long now, long t, int gpus, int cpu, long memory)
+    {
+        var g = cluster.FreeGpus(node);
+        var c = cluster.FreeCpu(node);
+        var m = cluster.FreeMemory(node);
+        if (t > now)
+        {
+            foreach (var tenant in cluster.Tenants(node))
+            {
+                if (tenant.Job.ExpectedEndTicks(now) > t) continue;
+                g += tenant.Gpus;
+                c += tenant.Cpu;
+                m += tenant.Memory;
+            }
+        }
+        for (var i = Head(node); i >= 0; i = _claims[i].Next)
+        {
+            ref readonly var claim = ref System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_claims)[i];
+            if (claim.Start > t || claim.End <= t) continue;
+            g -= claim.Gpus;
+            c -= claim.Cpu;
+            m -= claim.Memory;
+        }
+        return g >= gpus && c >= cpu && m >= memory;
+    }
+
+    /// <summary>The earliest instant ≥ now at which the node can hold the job for its walltime, or long.MaxValue.
+    /// Candidates are now, each running job's expected end and each claim's end: availability only changes there.</summary>
+    public long EarliestFit(ClusterState cluster, int node, long now, long walltime, int gpus, int cpu, long memory, long notAfter)
+    {
+        if (Fits(cluster, node, now, now, now + walltime, gpus, cpu, memory)) return now;
+        var tenants = cluster.Tenants(node);
+        Span<long> candidates = stackalloc long[Math.Min(tenants.Count + 16, 256)];
+        var n = 0;
+        foreach (var tenant in tenants)
+        {
+            var e = tenant.Job.ExpectedEndTicks(now);
+            if (e <= notAfter && n < candidates.Length) candidates[n++] = e;
+        }
+        for (var c = Head(node); c >= 0; c = _claims[c].Next)
+            if (_claims[c].End <= notAfter && n < candidates.Length) candidates[n++] = _claims[c].End;
+        var span = candidates[..n];
+        span.Sort();
+        var last = long.MinValue;
+        foreach (var t in span)
+        {
+            if (t == last) continue;
+            last = t;
+            if (Fits(cluster, node, now, t, t + walltime, gpus, cpu, memory)) return t;
+        }
+        return long.MaxValue;
+    }
+}

@@ -1,0 +1,17 @@
+namespace Mekong.Policy;
+
+/// <summary>The compact form of an explanation kept on every pending job (no strings, no allocation);
+/// <see cref="PolicyEngine.Explain"/> turns it into a <see cref="PendingExplanation"/>.</summary>
+internal readonly record struct PendingReason(
+    PendingReasonKind Kind,
+    int Account,
+    int Type,
+    long Requested,
+    long Held,
+    long Cap,
+    long EstimatedStartTicks,
+    long BlockedBy)
+{
+    public static PendingReason Of(PendingReasonKind kind, int account, int type, long requested, long held = 0, long cap = 0) =>
+        new(kind, account, type, requested, held, cap, 0, 0);
+}

@@ -1,0 +1,79 @@
+namespace Mekong.Policy.Jobs;
+
+/// <summary>A project's pending jobs in their order (priority, then original submit time, then id), and the
+/// same jobs grouped by shape so that a decision can skip a whole group proven unable to start.</summary>
+internal sealed class ProjectQueue
+{
+    private readonly List<Job> _jobs = [];
+    private readonly Dictionary<ShapeKey, ShapeGroup> _groups = [];
+
+    public int Count => _jobs.Count;
+
+    public IReadOnlyList<Job> Jobs => _jobs;
+
+    public IEnumerable<KeyValuePair<ShapeKey, ShapeGroup>> Groups => _groups;
+
+    public void Add(Job job)
+    {
+        var i = _jobs.BinarySearch(job, JobOrder.Instance);
+        _jobs.Insert(i < 0 ? ~i : i, job);
+        if (!_groups.TryGetValue(job.Shape, out var group)) _groups.Add(job.Shape, group = new ShapeGroup());
+        group.Add(job.WalltimeTicks);
+    }
+
+    public void Remove(Job job)
+    {
+        var i = _jobs.BinarySearch(job, JobOrder.Instance);
+        if (i < 0 || !ReferenceEquals(_jobs[i], job)) throw new InvalidOperationException($"job {job.Id} is not queued");
+        _jobs.RemoveAt(i);
+        var group = _groups[job.Shape];
+        if (group.Remove(job.WalltimeTicks) == 0) _groups.Remove(job.Shape);
+    }
+}
+
+/// <summary>Pending jobs of one shape in one project: how many, and their shortest walltime.</summary>
+internal sealed class ShapeGroup
+{
+    private readonly SortedDictionary<long, int> _walltimes = [];
+
+    public int Count { get; private set; }
+
+    public long MinWalltimeTicks { get; private set; } = long.MaxValue;
+
+    public void Add(long walltime)
+    {
+        _walltimes[walltime] = _walltimes.GetValueOrDefault(walltime) + 1;
+        Count++;
+        if (walltime < MinWalltimeTicks) MinWalltimeTicks = walltime;
+    }
+
+    public int Remove(long walltime)
+    {
+        var n = _walltimes[walltime] - 1;
+        if (n == 0)
+        {
+            _walltimes.Remove(walltime);
+            if (walltime == MinWalltimeTicks) MinWalltimeTicks = _walltimes.Count == 0 ? long.MaxValue : _walltimes.Keys.First();
+        }
+        else
+        {
+            _walltimes[walltime] = n;
+        }
+        return --Count;
+    }
+}
+
+/// <summary>Inside a project: higher priority first, then original submit time, then id (for determinism).</summary>
+internal sealed class JobOrder : IComparer<Job>
+{
+    public static readonly JobOrder Instance = new();
+
+    public int Compare(Job? x, Job? y)
+    {
+        if (ReferenceEquals(x, y)) return 0;
+        var c = y!.Spec.Priority.CompareTo(x!.Spec.Priority);
+        if (c != 0) return c;
+        c = x.Spec.SubmitTime.UtcTicks.CompareTo(y.Spec.SubmitTime.UtcTicks);
+        return c != 0 ? c : x.Id.CompareTo(y.Id);
+    }
+}

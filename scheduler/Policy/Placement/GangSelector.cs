@@ -1,0 +1,64 @@
+namespace Mekong.Policy.Placement;
+
+/// <summary>Chooses k nodes for a gang among candidates given in preference order: one topology block if
+/// any block holds enough (the block with the fewest candidates that still fits — best fit at block level,
+/// keeping big blocks whole), else the fewest blocks (largest blocks first).</summary>
+internal sealed class GangSelector
+{
+    private int[] _perBlock = [];
+    private int[] _taken = [];
+    private readonly List<int> _blocks = [];
+
+    /// <summary>Fills <paramref name="chosen"/> with k nodes from <paramref name="candidates"/> (already in
+    /// node preference order). Returns false if there are fewer than k.</summary>
+    public bool Choose(IReadOnlyList<int> candidates, Func<int, int> blockOf, int blockCount, int k, List<int> chosen)
+    {
+        chosen.Clear();
+        if (candidates.Count < k) return false;
+        if (_perBlock.Length < blockCount)
+        {
+            _perBlock = new int[blockCount];
+            _taken = new int[blockCount];
+        }
+        Array.Clear(_perBlock, 0, blockCount);
+        Array.Clear(_taken, 0, blockCount);
+        foreach (var n in candidates) _perBlock[blockOf(n)]++;
+
+        var best = -1;
+        for (var b = 0; b < blockCount; b++)
+            if (_perBlock[b] >= k && (best < 0 || _perBlock[b] < _perBlock[best])) best = b;
+
+        if (best >= 0)
+        {
+            foreach (var n in candidates)
+            {
+                if (blockOf(n) != best) continue;
+                chosen.Add(n);
+                if (chosen.Count == k) return true;
+            }
+            return true;
+        }
+
+        // No single block: take the largest blocks first, so the gang spans as few as possible.
+        _blocks.Clear();
+        for (var b = 0; b < blockCount; b++)
+            if (_perBlock[b] > 0) _blocks.Add(b);
+        _blocks.Sort((x, y) => _perBlock[y] != _perBlock[x] ? _perBlock[y].CompareTo(_perBlock[x]) : x.CompareTo(y));
+        var need = k;
+        foreach (var b in _blocks)
+        {
+            var take = Math.Min(need, _perBlock[b]);
+            _taken[b] = take;
+            need -= take;
+            if (need == 0) break;
+        }
+        foreach (var n in candidates)
+        {
+            var b = blockOf(n);
+            if (_taken[b] == 0) continue;
+            _taken[b]--;
+            chosen.Add(n);
+        }
+        return true;
+    }
+}

@@ -1,0 +1,79 @@
+using Mekong.Policy.Accounts;
+using Mekong.Policy.Jobs;
+
+namespace Mekong.Policy;
+
+public sealed partial class PolicyEngine
+{
+    /// <summary>Every account on the path stays within its guarantee with the job included.</summary>
+    private bool WithinGuarantee(Account project, int type, int gpus)
+    {
+        foreach (var i in project.PathUp)
+        {
+            var a = _accounts[i];
+            if (a.Within[type] + gpus > a.Guarantee[type]) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Smallest guarantee headroom on the path: the largest job that would be guaranteed.</summary>
+    private int GuaranteeHeadroom(Account project, int type)
+    {
+        var headroom = int.MaxValue;
+        foreach (var i in project.PathUp)
+        {
+            var a = _accounts[i];
+            headroom = Math.Min(headroom, a.Guarantee[type] - a.Within[type]);
+        }
+        return headroom;
+    }
+
+    /// <summary>The first account on the path the job would push past its limit, or null.</summary>
+    private Account? LimitBlocker(Account project, int type, int gpus)
+    {
+        foreach (var i in project.PathUp)
+        {
+            var a = _accounts[i];
+            if (a.Limit[type] != Account.NoLimit && a.Used[type] + gpus > a.Limit[type]) return a;
+        }
+        return null;
+    }
+
+    /// <summary>The first account on the path whose budget is spent, or null.</summary>
+    private Account? BudgetBlocker(Account project)
+    {
+        foreach (var i in project.PathUp)
+            if (_accounts[i].BudgetExhausted) return _accounts[i];
+        return null;
+    }
+
+    /// <summary>A spent budget set to <c>scavenge</c>: the project's new jobs only borrow.</summary>
+    private bool ForcedBorrower(Account project) =>
+        BudgetBlocker(project) is { Budget.OnExhausted: BudgetAction.Scavenge };
+
+    /// <summary>Only preemptible jobs borrow, and not once preempted <c>maxPreemptions</c> times.</summary>
+    private bool CanBorrow(Job job) => job.Spec.Preemptible && job.PreemptionCount < Settings.MaxPreemptions;
+
+    private static PendingReason QuotaReason(Job job, Account blocker, int type) =>
+        PendingReason.Of(PendingReasonKind.QuotaLimit, blocker.Index, type, job.TotalGpus, blocker.Used[type], blocker.Limit[type]);
+
+    private PendingReason NoBorrowReason(Job job, Account project, int type)
+    {
+        // Name the account whose guarantee binds, with its numbers.
+        var binding = project;
+        foreach (var i in project.PathUp)
+        {
+            var a = _accounts[i];
+            if (a.Within[type] + job.TotalGpus > a.Guarantee[type]) { binding = a; break; }
+        }
+        return new PendingReason(PendingReasonKind.QuotaLimit, binding.Index, type, job.TotalGpus,
+            binding.Within[type], binding.Guarantee[type], 0, NoBorrowMarker);
+    }
+
+    /// <summary>Marks a quota reason as "guarantee exhausted and the job may not borrow" (BlockedBy is otherwise unused there).</summary>
+    internal const long NoBorrowMarker = -1;
+
+    private static PendingReason BudgetReason(Job job, Account blocker) =>
+        PendingReason.Of(PendingReasonKind.Budget, blocker.Index, job.Type, job.TotalGpus,
+            (long)(blocker.BudgetUsedSeconds / 3600), blocker.Budget!.GpuHours);
+}

@@ -1,0 +1,370 @@
+using Mekong.Policy.Accounts;
+using Mekong.Policy.Jobs;
+using Mekong.Policy.Placement;
+
+namespace Mekong.Policy;
+
+/// <summary>The scheduling pass, in phases: order → admit → place → preempt → reserve → backfill → explain.</summary>
+/// <remarks>
+/// Two sweeps over the projects in fair-share order. The first starts jobs that fit inside their accounts'
+/// guarantees, reclaiming lent capacity by preemption where needed (Kueue likewise admits workloads that fit
+/// their nominal quota before borrowers). The second lets the remaining jobs borrow idle capacity: the
+/// highest-ranked blocked jobs take reservations, and every later job may start only where it leaves every
+/// reservation whole (conservative backfill).
+/// A full pass visits every pending job and writes its explanation. An incremental decision runs the same
+/// sweeps but skips a project when it can prove that none of its jobs could change anything — each shape
+/// group is known to fail (failures are monotone within a decision: free capacity only shrinks and claims
+/// only grow) and no reservation is left to hand out — so both make the same starts and preemptions.
+/// </remarks>
+public sealed partial class PolicyEngine
+{
+    private readonly Dictionary<ShapeKey, long> _placeFailedAt = [];
+    private readonly HashSet<ShapeKey> _reclaimFailed = [];
+    private readonly Dictionary<(int Type, int Gpus), (int Registered, int Up)> _nodeCounts = [];
+    private readonly List<JobStart> _starts = [];
+    private readonly List<JobPreemption> _preemptions = [];
+    private double[] _overuse = [];
+    private int _stamp;
+    private int _visited;
+    private int _groupsSkipped;
+
+    /// <summary>Full pass: decides, and explains every pending job.</summary>
+    public SchedulingPlan Schedule() => Run(full: true);
+
+    /// <summary>Incremental decision after an event: the same starts and preemptions as a full pass, without
+    /// visiting jobs that provably cannot start. Explanations of skipped jobs keep their last full-pass value.</summary>
+    public SchedulingPlan Decide() => Run(full: false);
+
+    private SchedulingPlan Run(bool full)
+    {
+        var now = NowTicks;
+
+        // Phase 1 — order: bring usage up to now and rank the tree.
+        _accounts.AccrueAll(now);
+        _fairTree.Compute(_accounts);
+        BeginDecision();
+
+        // Phase 2 — guaranteed jobs, with reclaim by preemption.
+        foreach (var p in _fairTree.Order)
+        {
+            var project = _accounts[p];
+            if (project.Queue.Count == 0) continue;
+            if (!full && !MayHaveGuaranteedJob(project)) { _groupsSkipped++; continue; }
+            ForEachQueued(project, job => GuaranteedStep(project, job, now));
+        }
+
+        // Phase 3 — borrowing jobs: reservations for the top blocked, then backfill around them.
+        foreach (var p in _fairTree.Order)
+        {
+            var project = _accounts[p];
+            if (project.Queue.Count == 0) continue;
+            if (!full && ProvenBlocked(project)) { _groupsSkipped++; continue; }
+            ForEachQueued(project, job => BorrowingStep(project, job, now));
+        }
+
+        var plan = new SchedulingPlan(
+            new DateTimeOffset(now, TimeSpan.Zero),
+            [.. _starts],
+            [.. _preemptions],
+            [.. _book.Reservations],
+            new PassStatistics(full, _pendingCount, _visited, _groupsSkipped, _placer.Attempts));
+        return plan;
+    }
+
+    private void BeginDecision()
+    {
+        _stamp++;
+        _book.Reset(_cluster.Count);
+        _placeFailedAt.Clear();
+        _reclaimFailed.Clear();
+        _nodeCounts.Clear();
+        _starts.Clear();
+        _preemptions.Clear();
+        _placer.ResetCounters();
+        _visited = 0;
+        _groupsSkipped = 0;
+        if (_overuse.Length < _accounts.Count) _overuse = new double[_accounts.Count * 2];
+        Array.Fill(_overuse, double.NaN);
+    }
+
+    /// <summary>Visits the project's queue in order. A step returns true when it started the job (which
+    /// leaves the queue, so the same index then holds the next job).</summary>
+    private void ForEachQueued(Account project, Func<Job, bool> step)
+    {
+        var jobs = project.Queue.Jobs;
+        for (var i = 0; i < jobs.Count;)
+        {
+            _visited++;
+            if (step(jobs[i])) continue;
+            i++;
+        }
+    }
+
+    // ------------------------------------------------------------ phase 2
+
+    private bool GuaranteedStep(Account project, Job job, long now)
+    {
+        if (job.Held || ForcedBorrower(project)) return false;
+        var first = -1;
+        for (var t = FirstType(job); t >= 0; t = NextType(job, t))
+        {
+            if (!WithinGuarantee(project, t, job.TotalGpus) || LimitBlocker(project, t, job.TotalGpus) is not null) continue;
+            if (first < 0) first = t;
+            if (TryStartNow(job, t, borrowing: false, now)) return true;
+        }
+        if (first < 0) return false;
+        MarkHandled(job);
+
+        // Reclaim: a guaranteed job that does not fit preempts borrowers.
+        for (var t = first; t >= 0; t = NextType(job, t))
+        {
+            if (!WithinGuarantee(project, t, job.TotalGpus) || LimitBlocker(project, t, job.TotalGpus) is not null) continue;
+            if (TryReclaim(job, t, now)) return false;
+        }
+        ReserveOrExplain(job, first, now);
+        return false;
+    }
+
+    private bool TryReclaim(Job job, int type, long now)
+    {
+        var request = PlacementRequest.For(job, type);
+        var key = job.Shape with { Type = type };
+        var memo = job.DisplacedBy is null;
+        if (memo && _reclaimFailed.Contains(key)) return false;
+        var found = _victims.Find(request, now,
+            v => v.Status == JobStatus.Running && v.Borrowing && !(job.DisplacedBy?.Contains(v.Id) ?? false),
+            v => Overuse(v.Project));
+        if (!found)
+        {
+            if (memo) _reclaimFailed.Add(key);
+            return false;
+        }
+        ApplyPreemption(job, type, PreemptionKind.GuaranteeReclaim, request, now);
+        return true;
+    }
+
+    private void ApplyPreemption(Job job, int type, PreemptionKind kind, in PlacementRequest request, long now)
+    {
+        foreach (var victim in _victims.Victims)
+        {
+            victim.Status = JobStatus.Terminating;
+            victim.Requeue = true;
+            victim.KillTicks = now + victim.Spec.GracePeriod.Ticks;
+            (victim.DisplacedBy ??= []).Add(job.Id);
+            _preemptions.Add(new JobPreemption(victim.Id, job.Id, kind, victim.Spec.GracePeriod));
+        }
+        var ready = _victims.ReadyTicks;
+        var nodes = _victims.Nodes.ToArray();
+        _book.Add(new Reservation(job.Id, new DateTimeOffset(ready, TimeSpan.Zero), NodeNames(nodes), request.GpusPerNode, _types.NameOf(type)),
+            nodes, ready, ready + request.Walltime, request.GpusPerNode, request.Cpu, request.Memory, counted: false);
+        job.Reason = new PendingReason(PendingReasonKind.Reserved, job.Project, type, job.TotalGpus, 0, 0, ready, 0);
+    }
+
+    /// <summary>How far the project is over its fair share: its fraction of all usage over its entitled
+    /// fraction (the product of normalised shares down its path). Higher is preempted first.</summary>
+    private double Overuse(int project)
+    {
+        var cached = _overuse[project];
+        if (!double.IsNaN(cached)) return cached;
+        var root = _accounts.Root.DecayedUsage;
+        var entitled = 1.0;
+        var a = _accounts[project];
+        while (a.Index != 0)
+        {
+            var parent = _accounts[a.Parent];
+            long siblings = 0;
+            foreach (var c in parent.Children) siblings += _accounts[c].Shares;
+            entitled *= (double)a.Shares / siblings;
+            a = parent;
+        }
+        var used = root > 0 ? _accounts[project].DecayedUsage / root : 0;
+        return _overuse[project] = used / entitled;
+    }
+
+    /// <summary>Whether any queued job of the project could be inside its guarantee (cheap, per shape group).</summary>
+    private bool MayHaveGuaranteedJob(Account project)
+    {
+        if (ForcedBorrower(project)) return false;
+        foreach (var (shape, _) in project.Queue.Groups)
+        {
+            var gpus = shape.GpusPerNode * shape.Nodes;
+            if (shape.Type >= 0)
+            {
+                if (GuaranteeHeadroom(project, shape.Type) >= gpus) return true;
+                continue;
+            }
+            for (var t = 0; t < _types.Count; t++)
+                if (GuaranteeHeadroom(project, t) >= gpus) return true;
+        }
+        return false;
+    }
+
+    // ------------------------------------------------------------ phase 3
+
+    private bool BorrowingStep(Account project, Job job, long now)
+    {
+        if (IsHandled(job)) return false;
+        if (job.Held)
+        {
+            job.Reason = PendingReason.Of(PendingReasonKind.Held, job.Project, job.Type, job.TotalGpus);
+            return false;
+        }
+        if (BudgetBlocker(project) is { Budget.OnExhausted: BudgetAction.Hold } spent)
+        {
+            job.Reason = BudgetReason(job, spent);
+            return false;
+        }
+
+        PendingReason? reason = null;
+        var admitted = -1;
+        for (var t = FirstType(job); t >= 0; t = NextType(job, t))
+        {
+            if (ShapeReason(job, t) is { } shapeReason) { reason ??= shapeReason; continue; }
+            if (LimitBlocker(project, t, job.TotalGpus) is { } blocker) { reason ??= QuotaReason(job, blocker, t); continue; }
+            var guaranteed = !ForcedBorrower(project) && WithinGuarantee(project, t, job.TotalGpus);
+            if (!guaranteed && !CanBorrow(job)) { reason ??= NoBorrowReason(job, project, t); continue; }
+            if (admitted < 0) admitted = t;
+            if (TryStartNow(job, t, borrowing: !guaranteed, now)) return true;
+        }
+        if (admitted < 0)
+        {
+            job.Reason = reason ?? PendingReason.Of(PendingReasonKind.NodeTypeUnavailable, job.Project, job.Type, job.TotalGpus);
+            return false;
+        }
+        if (project.PriorityPreemption && job.Spec.Priority == JobPriority.High && TryPriorityPreemption(project, job, admitted, now))
+            return false;
+        ReserveOrExplain(job, admitted, now);
+        return false;
+    }
+
+    private bool TryPriorityPreemption(Account project, Job job, int type, long now)
+    {
+        var request = PlacementRequest.For(job, type);
+        var found = _victims.Find(request, now,
+            v => v.Status == JobStatus.Running && v.Project == project.Index && v.Spec.Priority == JobPriority.Low
+                 && !(job.DisplacedBy?.Contains(v.Id) ?? false),
+            v => 0);
+        if (!found) return false;
+        ApplyPreemption(job, type, PreemptionKind.Priority, request, now);
+        return true;
+    }
+
+    /// <summary>Whether every queued job of the project is certain to stay pending without side effects:
+    /// no reservation left to hand out, no priority preemption, and each shape group either fails
+    /// admission as a whole or is known (this decision) not to fit even at its shortest walltime.</summary>
+    private bool ProvenBlocked(Account project)
+    {
+        if (_book.Counted < Settings.Reservations || project.PriorityPreemption) return false;
+        var budget = BudgetBlocker(project);
+        if (budget is { Budget.OnExhausted: BudgetAction.Hold }) return true;
+        foreach (var (shape, group) in project.Queue.Groups)
+        {
+            var gpus = shape.GpusPerNode * shape.Nodes;
+            if (shape.Type >= 0)
+            {
+                if (!GroupBlocked(project, shape, shape.Type, gpus, group.MinWalltimeTicks)) return false;
+                continue;
+            }
+            for (var t = 0; t < _types.Count; t++)
+                if (!GroupBlocked(project, shape with { Type = t }, t, gpus, group.MinWalltimeTicks)) return false;
+        }
+        return true;
+    }
+
+    private bool GroupBlocked(Account project, ShapeKey shape, int type, int gpus, long minWalltime)
+    {
+        if (LimitBlocker(project, type, gpus) is not null) return true;
+        if (_cluster.CountWithFree(type, shape.GpusPerNode) < shape.Nodes) return true;
+        return _placeFailedAt.TryGetValue(shape, out var failedAt) && failedAt <= minWalltime;
+    }
+
+    // ------------------------------------------------------------ place, reserve, explain
+
+    private bool TryStartNow(Job job, int type, bool borrowing, long now)
+    {
+        var key = job.Shape with { Type = type };
+        if (_placeFailedAt.TryGetValue(key, out var failedAt) && failedAt <= job.WalltimeTicks) return false;
+        var request = PlacementRequest.For(job, type);
+        if (!_placer.TryPlaceNow(request, now))
+        {
+            _placeFailedAt[key] = Math.Min(failedAt == 0 ? long.MaxValue : failedAt, job.WalltimeTicks);
+            return false;
+        }
+        var nodes = _placer.Chosen.ToArray();
+        var masks = new ulong[nodes.Length];
+        var allocations = new NodeAllocation[nodes.Length];
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            masks[i] = _cluster.TakeGpus(nodes[i], request.GpusPerNode);
+            allocations[i] = new NodeAllocation(_cluster.NameOf(nodes[i]), masks[i]);
+        }
+        StartRunning(job, type, nodes, masks, borrowing, now, fromQueue: true);
+        job.Reason = default;
+        _starts.Add(new JobStart(job.Id, allocations, _types.NameOf(type), borrowing));
+        return true;
+    }
+
+    private void ReserveOrExplain(Job job, int type, long now)
+    {
+        var request = PlacementRequest.For(job, type);
+        if (_book.Counted < Settings.Reservations)
+        {
+            var start = _placer.EarliestStart(request, now);
+            if (start != long.MaxValue)
+            {
+                var nodes = _placer.Chosen.ToArray();
+                _book.Add(new Reservation(job.Id, new DateTimeOffset(start, TimeSpan.Zero), NodeNames(nodes), request.GpusPerNode, _types.NameOf(type)),
+                    nodes, start, start + request.Walltime, request.GpusPerNode, request.Cpu, request.Memory, counted: true);
+                job.Reason = new PendingReason(PendingReasonKind.Reserved, job.Project, type, job.TotalGpus, 0, 0, start, 0);
+                return;
+            }
+        }
+        // Capacity exists but reservations hold it: the job waits on priority; otherwise on resources.
+        if (_cluster.CountWithFree(type, request.GpusPerNode) >= request.Nodes && _book.Reservations.Count > 0)
+        {
+            job.Reason = new PendingReason(PendingReasonKind.Priority, job.Project, type, job.TotalGpus,
+                _cluster.MaxFree(type), _cluster.MaxGpusOfType(type), 0, _book.Reservations[0].Job.Value);
+            return;
+        }
+        job.Reason = PendingReason.Of(PendingReasonKind.Resources, job.Project, type, job.TotalGpus,
+            _cluster.MaxFree(type), _cluster.MaxGpusOfType(type));
+    }
+
+    /// <summary>Explains shapes no up node can take: no such type up, or more than the cluster has.</summary>
+    private PendingReason? ShapeReason(Job job, int type)
+    {
+        if (!_nodeCounts.TryGetValue((type, job.Spec.GpusPerNode), out var counts))
+        {
+            int registered = 0, up = 0;
+            foreach (var n in _cluster.NodesOfType(type))
+            {
+                if (_cluster.GpusOf(n) < job.Spec.GpusPerNode) continue;
+                registered++;
+                if (_cluster.StateOf(n) == NodeState.Up) up++;
+            }
+            _nodeCounts[(type, job.Spec.GpusPerNode)] = counts = (registered, up);
+        }
+        if (_cluster.UpGpusOfType(type) == 0)
+            return PendingReason.Of(PendingReasonKind.NodeTypeUnavailable, job.Project, type, job.TotalGpus);
+        if (counts.Registered < job.Spec.Nodes)
+            return PendingReason.Of(PendingReasonKind.Unsatisfiable, job.Project, type, job.TotalGpus, counts.Registered, job.Spec.Nodes);
+        if (counts.Up < job.Spec.Nodes)
+            return PendingReason.Of(PendingReasonKind.NodeTypeUnavailable, job.Project, type, job.TotalGpus, counts.Up, job.Spec.Nodes);
+        return null;
+    }
+
+    private int FirstType(Job job) => job.Type >= 0 ? job.Type : (_types.Count > 0 ? 0 : -1);
+
+    private int NextType(Job job, int type) => job.Type >= 0 || type + 1 >= _types.Count ? -1 : type + 1;
+
+    private void MarkHandled(Job job) => job.HandledStamp = _stamp;
+
+    private bool IsHandled(Job job) => job.HandledStamp == _stamp;
+
+    private string[] NodeNames(int[] nodes)
+    {
+        var names = new string[nodes.Length];
+        for (var i = 0; i < nodes.Length; i++) names[i] = _cluster.NameOf(nodes[i]);
+        return names;
+    }
+}

@@ -1,0 +1,28 @@
+namespace Mekong.Policy;
+
+/// <summary>The centre's policy knobs. Defaults follow DESIGN.md.</summary>
+public sealed record PolicySettings
+{
+    /// <summary>Half-life of the exponential decay applied to past usage.</summary>
+    public TimeSpan UsageHalfLife { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>Weight of one GPU-second per type in fair-share usage (an H100-hour counts more than a T4-hour). Absent: 1.</summary>
+    public IReadOnlyDictionary<string, double> GpuTypeWeights { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>How many of the highest-ranked blocked jobs get a backfill reservation.</summary>
+    public int Reservations { get; init; } = 16;
+
+    /// <summary>A job preempted this many times no longer borrows: it waits for guaranteed capacity.</summary>
+    public int MaxPreemptions { get; init; } = 3;
+
+    public double WeightOf(string gpuType) => GpuTypeWeights.TryGetValue(gpuType, out var w) ? w : 1.0;
+
+    internal void Validate()
+    {
+        if (UsageHalfLife <= TimeSpan.Zero) throw new PolicyException("usage half-life must be positive");
+        if (Reservations < 0) throw new PolicyException("reservations must not be negative");
+        if (MaxPreemptions < 0) throw new PolicyException("maxPreemptions must not be negative");
+        foreach (var (type, w) in GpuTypeWeights)
+            if (!(w > 0) || double.IsInfinity(w)) throw new PolicyException($"GPU type weight for {type} must be a positive number");
+    }
+}

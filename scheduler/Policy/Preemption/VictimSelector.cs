@@ -1,0 +1,135 @@
+using Mekong.Policy.Backfill;
+using Mekong.Policy.Cluster;
+using Mekong.Policy.Jobs;
+using Mekong.Policy.Placement;
+
+namespace Mekong.Policy.Preemption;
+
+/// <summary>Finds the smallest set of running jobs whose removal lets a job be placed.</summary>
+/// <remarks>On each node, victims are taken in preference order — accounts furthest over their fair share
+/// first, then the most recently started (least work lost) — until the job fits; jobs already stopping
+/// count as free at no cost. The node (or, for a gang, the block) needing the fewest victims wins, then
+/// the least work lost. Only nodes without other reservations' claims are considered, so reclaiming never
+/// takes what a higher-ranked reservation holds.</remarks>
+internal sealed class VictimSelector
+{
+    private readonly ClusterState _cluster;
+    private readonly ReservationBook _book;
+    private readonly GangSelector _gangs = new();
+    private readonly List<TenantSlot> _eligible = [];
+    private readonly List<NodeOption> _options = [];
+    private readonly List<int> _order = [];
+    private readonly List<int> _chosen = [];
+    private readonly Func<int, int> _blockOf;
+
+    public VictimSelector(ClusterState cluster, ReservationBook book)
+    {
+        _cluster = cluster;
+        _book = book;
+        _blockOf = cluster.BlockOf;
+    }
+
+    /// <summary>Victims of the last successful call (distinct jobs).</summary>
+    public List<Job> Victims { get; } = [];
+
+    /// <summary>Nodes the job will start on once the victims are gone.</summary>
+    public List<int> Nodes { get; } = [];
+
+    /// <summary>When the last of the victims (and jobs already stopping there) will have freed its GPUs.</summary>
+    public long ReadyTicks { get; private set; }
+
+    /// <param name="eligible">Which running jobs may be displaced for this job.</param>
+    /// <param name="preference">Higher is taken first (for example how far over its fair share the victim's account is).</param>
+    public bool Find(in PlacementRequest r, long now, Func<Job, bool> eligible, Func<Job, double> preference)
+    {
+        Victims.Clear();
+        Nodes.Clear();
+        _options.Clear();
+        foreach (var node in _cluster.NodesOfType(r.Type))
+        {
+            if (_cluster.StateOf(node) != NodeState.Up || _cluster.GpusOf(node) < r.GpusPerNode
+                || _cluster.CpuOf(node) < r.Cpu || _cluster.MemoryOf(node) < r.Memory || _book.HasClaims(node)) continue;
+            if (TryNode(node, r, now, eligible, preference, out var option)) _options.Add(option);
+        }
+        if (_options.Count < r.Nodes) return false;
+
+        _options.Sort(static (a, b) =>
+            a.Cost != b.Cost ? a.Cost.CompareTo(b.Cost)
+            : a.LostWork != b.LostWork ? a.LostWork.CompareTo(b.LostWork)
+            : a.Node.CompareTo(b.Node));
+        _order.Clear();
+        foreach (var o in _options) _order.Add(o.Node);
+        if (r.Nodes == 1) _chosen.Add(_order[0]);
+        else _gangs.Choose(_order, _blockOf, _cluster.BlockCount, r.Nodes, _chosen);
+
+        ReadyTicks = now;
+        foreach (var node in _chosen)
+        {
+            var option = _options.Find(o => o.Node == node);
+            Nodes.Add(node);
+            ReadyTicks = Math.Max(ReadyTicks, option.ReadyTicks);
+            foreach (var v in option.Victims)
+                if (!Victims.Contains(v)) Victims.Add(v);
+        }
+        _chosen.Clear();
+        return true;
+    }
+
+    private bool TryNode(int node, in PlacementRequest r, long now, Func<Job, bool> eligible, Func<Job, double> preference, out NodeOption option)
+    {
+        option = default;
+        var gpus = _cluster.FreeGpus(node);
+        var cpu = _cluster.FreeCpu(node);
+        var memory = _cluster.FreeMemory(node);
+        var ready = now;
+        _eligible.Clear();
+        foreach (var t in _cluster.Tenants(node))
+        {
+            if (t.Job.Status == JobStatus.Terminating)
+            {
+                gpus += t.Gpus;
+                cpu += t.Cpu;
+                memory += t.Memory;
+                ready = Math.Max(ready, t.Job.KillTicks);
+            }
+            else if (eligible(t.Job))
+            {
+                _eligible.Add(t);
+            }
+        }
+        if (gpus >= r.GpusPerNode && cpu >= r.Cpu && memory >= r.Memory)
+        {
+            // Enough is already on its way out (an earlier reclaim for this same job).
+            option = new NodeOption(node, 0, 0, ready, []);
+            return true;
+        }
+        var potential = gpus;
+        foreach (var t in _eligible) potential += t.Gpus;
+        if (potential < r.GpusPerNode) return false;
+
+        _eligible.Sort((a, b) =>
+        {
+            var c = preference(b.Job).CompareTo(preference(a.Job));
+            if (c != 0) return c;
+            c = b.Job.StartTicks.CompareTo(a.Job.StartTicks);
+            return c != 0 ? c : b.Job.Id.CompareTo(a.Job.Id);
+        });
+        var taken = new List<Job>();
+        long lost = 0;
+        foreach (var t in _eligible)
+        {
+            if (gpus >= r.GpusPerNode && cpu >= r.Cpu && memory >= r.Memory) break;
+            taken.Add(t.Job);
+            gpus += t.Gpus;
+            cpu += t.Cpu;
+            memory += t.Memory;
+            lost += (now - t.Job.StartTicks) / TimeSpan.TicksPerSecond * t.Job.TotalGpus;
+            ready = Math.Max(ready, now + t.Job.Spec.GracePeriod.Ticks);
+        }
+        if (gpus < r.GpusPerNode || cpu < r.Cpu || memory < r.Memory) return false;
+        option = new NodeOption(node, taken.Count, lost, ready, taken);
+        return true;
+    }
+
+    private readonly record struct NodeOption(int Node, int Cost, long LostWork, long ReadyTicks, List<Job> Victims);
+}
