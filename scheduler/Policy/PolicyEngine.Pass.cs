@@ -50,6 +50,7 @@ public sealed partial class PolicyEngine
             var project = _accounts[p];
             if (project.Queue.Count == 0) continue;
             if (!full && !MayHaveGuaranteedJob(project)) { _groupsSkipped++; continue; }
+            if (!full && GuaranteedProvenBlocked(project)) { _groupsSkipped++; continue; }
             ForEachQueued(project, job => GuaranteedStep(project, job, now));
         }
 
@@ -149,7 +150,7 @@ public sealed partial class PolicyEngine
         {
             victim.Status = JobStatus.Terminating;
             victim.Requeue = true;
-            victim.KillTicks = now + victim.Spec.GracePeriod.Ticks;
+            _ends.SetKill(victim, now + victim.Spec.GracePeriod.Ticks);
             (victim.DisplacedBy ??= []).Add(job.Id);
             _preemptions.Add(new JobPreemption(victim.Id, job.Id, kind, victim.Spec.GracePeriod));
         }
@@ -197,6 +198,27 @@ public sealed partial class PolicyEngine
                 if (GuaranteeHeadroom(project, t) >= gpus) return true;
         }
         return false;
+    }
+
+    /// <summary>Phase 2's counterpart of <see cref="ProvenBlocked"/>: no reservation left, and every group
+    /// that could be inside its guarantee is known (this decision) to fail both placement and reclaim.</summary>
+    private bool GuaranteedProvenBlocked(Account project)
+    {
+        if (_book.Counted < Settings.Reservations) return false;
+        foreach (var (shape, group) in project.Queue.Groups)
+        {
+            if (group.Displaced > 0) return false;
+            var gpus = shape.GpusPerNode * shape.Nodes;
+            for (var t = shape.Type >= 0 ? shape.Type : 0; t < (shape.Type >= 0 ? shape.Type + 1 : _types.Count); t++)
+            {
+                if (GuaranteeHeadroom(project, t) < gpus || LimitBlocker(project, t, gpus) is not null) continue;
+                var key = shape with { Type = t };
+                var placeFails = _cluster.CountWithFree(t, shape.GpusPerNode) < shape.Nodes
+                    || (_placeFailedAt.TryGetValue(key, out var failedAt) && failedAt <= group.MinWalltimeTicks);
+                if (!placeFails || !_reclaimFailed.Contains(key)) return false;
+            }
+        }
+        return true;
     }
 
     // ------------------------------------------------------------ phase 3

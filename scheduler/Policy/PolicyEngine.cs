@@ -21,6 +21,7 @@ public sealed partial class PolicyEngine
     private readonly Dictionary<JobId, Job> _jobs = [];
     private readonly FairTree _fairTree = new();
     private readonly ReservationBook _book = new();
+    private readonly EndTimeIndex _ends = new();
     private readonly Placer _placer;
     private readonly VictimSelector _victims;
     private readonly double[] _typeWeight = new double[GpuTypeTable.MaxTypes];
@@ -34,7 +35,7 @@ public sealed partial class PolicyEngine
         _time = time ?? throw new ArgumentNullException(nameof(time));
         _accounts = new AccountTree(_types, settings.UsageHalfLife);
         _cluster = new ClusterState(_types);
-        _placer = new Placer(_cluster, _book);
+        _placer = new Placer(_cluster, _book, _ends);
         _victims = new VictimSelector(_cluster, _book);
         foreach (var type in settings.GpuTypeWeights.Keys) RegisterType(type);
     }
@@ -185,7 +186,7 @@ public sealed partial class PolicyEngine
         if (job.Status == JobStatus.Running)
         {
             job.Status = JobStatus.Terminating;
-            job.KillTicks = NowTicks + job.Spec.GracePeriod.Ticks;
+            _ends.SetKill(job, NowTicks + job.Spec.GracePeriod.Ticks);
         }
         return CancelOutcome.Stopping;
     }
@@ -254,10 +255,12 @@ public sealed partial class PolicyEngine
         var project = _accounts[job.Project];
         _accounts.ChangeHolding(project, type, job.TotalGpus, borrowing, _typeWeight[type], now);
         project.Running.Add(job);
+        _ends.Add(job);
     }
 
     private void StopRunning(Job job, long now)
     {
+        _ends.Remove(job);
         foreach (var node in job.Nodes) _cluster.Release(node, job);
         var project = _accounts[job.Project];
         var type = job.AllocatedType;

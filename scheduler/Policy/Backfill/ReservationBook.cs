@@ -13,11 +13,15 @@ internal sealed class ReservationBook
 {
     private readonly List<Claim> _claims = [];
     private readonly List<Reservation> _reservations = [];
+    private readonly List<int> _claimedNodes = [];
     private int[] _head = [];
     private int[] _stamp = [];
     private int _version;
 
     public IReadOnlyList<Reservation> Reservations => _reservations;
+
+    /// <summary>Nodes that carry at least one claim in this decision.</summary>
+    public IReadOnlyList<int> ClaimedNodes => _claimedNodes;
 
     /// <summary>Reservations that count against the cap (the top blocked jobs), not the waits for victims.</summary>
     public int Counted { get; private set; }
@@ -32,6 +36,7 @@ internal sealed class ReservationBook
         _version++;
         _claims.Clear();
         _reservations.Clear();
+        _claimedNodes.Clear();
         Counted = 0;
     }
 
@@ -43,6 +48,7 @@ internal sealed class ReservationBook
     {
         foreach (var node in nodes)
         {
+            if (!HasClaims(node)) _claimedNodes.Add(node);
             _claims.Add(new Claim { Start = start, End = end, Gpus = gpus, Cpu = cpu, Memory = memory, Job = reservation.Job, Next = Head(node) });
             _head[node] = _claims.Count - 1;
             _stamp[node] = _version;
@@ -50,9 +56,6 @@ internal sealed class ReservationBook
         _reservations.Add(reservation);
         if (counted) Counted++;
     }
-
-    /// <summary>A reserved job holding claims on the node, for "priority" explanations.</summary>
-    public JobId? FirstClaimant(int node) => HasClaims(node) ? _claims[_head[node]].Job : null;
 
     /// <summary>Whether (gpus, cpu, memory) fits on the node over [start, end) beside running jobs and claims.</summary>
     public bool Fits(ClusterState cluster, int node, long now, long start, long end, int gpus, int cpu, long memory)
@@ -93,30 +96,9 @@ internal sealed class ReservationBook
         return g >= gpus && c >= cpu && m >= memory;
     }
 
-    /// <summary>The earliest instant ≥ now at which the node can hold the job for its walltime, or long.MaxValue.
-    /// Candidates are now, each running job's expected end and each claim's end: availability only changes there.</summary>
-    public long EarliestFit(ClusterState cluster, int node, long now, long walltime, int gpus, int cpu, long memory, long notAfter)
+    /// <summary>Adds the end of every claim on the node to <paramref name="into"/>.</summary>
+    public void AddClaimEnds(int node, List<long> into)
     {
-        if (Fits(cluster, node, now, now, now + walltime, gpus, cpu, memory)) return now;
-        var tenants = cluster.Tenants(node);
-        Span<long> candidates = stackalloc long[Math.Min(tenants.Count + 16, 256)];
-        var n = 0;
-        foreach (var tenant in tenants)
-        {
-            var e = tenant.Job.ExpectedEndTicks(now);
-            if (e <= notAfter && n < candidates.Length) candidates[n++] = e;
-        }
-        for (var c = Head(node); c >= 0; c = _claims[c].Next)
-            if (_claims[c].End <= notAfter && n < candidates.Length) candidates[n++] = _claims[c].End;
-        var span = candidates[..n];
-        span.Sort();
-        var last = long.MinValue;
-        foreach (var t in span)
-        {
-            if (t == last) continue;
-            last = t;
-            if (Fits(cluster, node, now, t, t + walltime, gpus, cpu, memory)) return t;
-        }
-        return long.MaxValue;
+        for (var c = Head(node); c >= 0; c = _claims[c].Next) into.Add(_claims[c].End);
     }
 }

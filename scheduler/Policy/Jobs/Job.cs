@@ -48,9 +48,12 @@ internal sealed class Job
     public int HandledStamp { get; set; }
 
     /// <summary>When the job's GPUs are expected back: walltime end, or kill time if it is being stopped.</summary>
+    public long EndTicks => Math.Min(StartTicks + WalltimeTicks, KillTicks);
+
+    /// <summary><see cref="EndTicks"/>, but never in the past: an overrunning job frees its GPUs "now" at the earliest.</summary>
     public long ExpectedEndTicks(long nowTicks)
     {
-        var end = Math.Min(StartTicks + WalltimeTicks, KillTicks);
+        var end = EndTicks;
         return end > nowTicks ? end : nowTicks;
     }
 }

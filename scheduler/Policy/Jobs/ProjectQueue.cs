@@ -18,7 +18,7 @@ internal sealed class ProjectQueue
         var i = _jobs.BinarySearch(job, JobOrder.Instance);
         _jobs.Insert(i < 0 ? ~i : i, job);
         if (!_groups.TryGetValue(job.Shape, out var group)) _groups.Add(job.Shape, group = new ShapeGroup());
-        group.Add(job.WalltimeTicks);
+        group.Add(job.WalltimeTicks, job.DisplacedBy is not null);
     }
 
     public void Remove(Job job)
@@ -27,7 +27,7 @@ internal sealed class ProjectQueue
         if (i < 0 || !ReferenceEquals(_jobs[i], job)) throw new InvalidOperationException($"job {job.Id} is not queued");
         _jobs.RemoveAt(i);
         var group = _groups[job.Shape];
-        if (group.Remove(job.WalltimeTicks) == 0) _groups.Remove(job.Shape);
+        if (group.Remove(job.WalltimeTicks, job.DisplacedBy is not null) == 0) _groups.Remove(job.Shape);
     }
 }
 
@@ -40,15 +40,21 @@ internal sealed class ShapeGroup
 
     public long MinWalltimeTicks { get; private set; } = long.MaxValue;
 
-    public void Add(long walltime)
+    /// <summary>Members that were preempted before: they may not reclaim from the jobs that displaced them,
+    /// so a shape-wide "reclaim failed" does not speak for them.</summary>
+    public int Displaced { get; private set; }
+
+    public void Add(long walltime, bool displaced)
     {
         _walltimes[walltime] = _walltimes.GetValueOrDefault(walltime) + 1;
         Count++;
+        if (displaced) Displaced++;
         if (walltime < MinWalltimeTicks) MinWalltimeTicks = walltime;
     }
 
-    public int Remove(long walltime)
+    public int Remove(long walltime, bool displaced)
     {
+        if (displaced) Displaced--;
         var n = _walltimes[walltime] - 1;
         if (n == 0)
         {
