@@ -1,8 +1,22 @@
 #!/usr/bin/env bash
-# Builds the solution and runs every test project. CI runs exactly this.
+# Builds the solution and runs every test project, then a short smoke of the benchmarks.
+# CI (.ci/run) runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")"
+
 dotnet build Mekong.slnx -c Release -warnaserror
-dotnet test Mekong.slnx -c Release --no-build --logger "console;verbosity=normal" 2>&1 | tee /tmp/mekong-test.log
-# A short smoke of the benchmarks keeps them building and running.
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test Mekong.slnx -c Release --no-build 2>&1 | tee "$log" || status=$?
+
+# The benchmarks keep building and running: a small pass benchmark.
 dotnet run -c Release --no-build --project bench -- pass --nodes 64 --gpus-per-node 8 --projects 12 --pending 400 --running 300 --repeat 3 --json
+
+# One closing line for the whole suite.
+awk '/(Passed|Failed)! +- +Failed:/ {
+       for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) }
+     }
+     END { gsub(",", "", p); printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+exit $status
