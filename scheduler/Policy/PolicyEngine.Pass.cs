@@ -122,6 +122,9 @@ public sealed partial class PolicyEngine
             if (!WithinGuarantee(project, t, job.TotalGpus) || LimitBlocker(project, t, job.TotalGpus) is not null) continue;
             if (TryReclaim(job, t, now)) return false;
         }
+        // Phase 3 skips jobs handled here, so a guaranteed high job gets its project's priority preemption now.
+        if (project.PriorityPreemption && job.Spec.Priority == JobPriority.High && TryPriorityPreemption(project, job, first, now))
+            return false;
         ReserveOrExplain(job, first, now);
         return false;
     }

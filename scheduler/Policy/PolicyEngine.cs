@@ -85,7 +85,8 @@ public sealed partial class PolicyEngine
         foreach (var tenant in _cluster.Tenants(index).ToArray())
         {
             var job = tenant.Job;
-            var requeue = job.Spec.Requeue || job.Requeue;
+            // A stopping job goes where its stop sends it (preempted: requeued; cancelled: gone), whatever its spec says.
+            var requeue = job.Status == JobStatus.Terminating ? job.Requeue : job.Spec.Requeue;
             StopRunning(job, now);
             if (requeue) Enqueue(job);
             else _jobs.Remove(job.Id);

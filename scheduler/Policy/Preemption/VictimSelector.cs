@@ -53,8 +53,10 @@ internal sealed class VictimSelector
         }
         if (_options.Count < r.Nodes) return false;
 
+        // Fewest victims; among equal sets, victims from accounts furthest over their fair share; then least work lost.
         _options.Sort(static (a, b) =>
             a.Cost != b.Cost ? a.Cost.CompareTo(b.Cost)
+            : a.Preference != b.Preference ? b.Preference.CompareTo(a.Preference)
             : a.LostWork != b.LostWork ? a.LostWork.CompareTo(b.LostWork)
             : a.Node.CompareTo(b.Node));
         _order.Clear();
@@ -100,7 +102,7 @@ internal sealed class VictimSelector
         if (gpus >= r.GpusPerNode && cpu >= r.Cpu && memory >= r.Memory)
         {
             // Enough is already on its way out (an earlier reclaim for this same job).
-            option = new NodeOption(node, 0, 0, ready, []);
+            option = new NodeOption(node, 0, double.PositiveInfinity, 0, ready, []);
             return true;
         }
         var potential = gpus;
@@ -116,10 +118,12 @@ internal sealed class VictimSelector
         });
         var taken = new List<Job>();
         long lost = 0;
+        var least = double.PositiveInfinity;
         foreach (var t in _eligible)
         {
             if (gpus >= r.GpusPerNode && cpu >= r.Cpu && memory >= r.Memory) break;
             taken.Add(t.Job);
+            least = Math.Min(least, preference(t.Job));
             gpus += t.Gpus;
             cpu += t.Cpu;
             memory += t.Memory;
@@ -127,9 +131,11 @@ internal sealed class VictimSelector
             ready = Math.Max(ready, now + t.Job.Spec.GracePeriod.Ticks);
         }
         if (gpus < r.GpusPerNode || cpu < r.Cpu || memory < r.Memory) return false;
-        option = new NodeOption(node, taken.Count, lost, ready, taken);
+        option = new NodeOption(node, taken.Count, least, lost, ready, taken);
         return true;
     }
 
-    private readonly record struct NodeOption(int Node, int Cost, long LostWork, long ReadyTicks, List<Job> Victims);
+    /// <param name="Preference">The lowest preference among the node's victims: a node whose victims are all
+    /// further over their fair share is taken first.</param>
+    private readonly record struct NodeOption(int Node, int Cost, double Preference, long LostWork, long ReadyTicks, List<Job> Victims);
 }
