@@ -207,7 +207,7 @@ public sealed partial class PolicyEngine
     /// that could be inside its guarantee is known (this decision) to fail both placement and reclaim.</summary>
     private bool GuaranteedProvenBlocked(Account project)
     {
-        if (_book.Counted < Settings.Reservations) return false;
+        if (_book.Counted < Settings.Reservations || project.PriorityPreemption) return false;
         foreach (var (shape, group) in project.Queue.Groups)
         {
             if (group.Displaced > 0) return false;
@@ -216,9 +216,7 @@ public sealed partial class PolicyEngine
             {
                 if (GuaranteeHeadroom(project, t) < gpus || LimitBlocker(project, t, gpus) is not null) continue;
                 var key = shape with { Type = t };
-                var placeFails = _cluster.CountWithFree(t, shape.GpusPerNode) < shape.Nodes
-                    || (_placeFailedAt.TryGetValue(key, out var failedAt) && failedAt <= group.MinWalltimeTicks);
-                if (!placeFails || !_reclaimFailed.Contains(key)) return false;
+                if (!PlacementBlocked(key, group.MinWalltimeTicks) || !_reclaimFailed.Contains(key)) return false;
             }
         }
         return true;
@@ -274,34 +272,33 @@ public sealed partial class PolicyEngine
         return true;
     }
 
-    /// <summary>Whether every queued job of the project is certain to stay pending without side effects:
-    /// no reservation left to hand out, no priority preemption, and each shape group either fails
-    /// admission as a whole or is known (this decision) not to fit even at its shortest walltime.</summary>
+    /// <summary>Whether every queued job of the project is certain to stay pending without side effects.
+    /// A group refused by admission (limit, held budget) is blocked outright; a group that only fails
+    /// placement (known this decision not to fit even at its shortest walltime) is blocked once no
+    /// reservation is left to hand out. Priority preemption is never skipped.</summary>
     private bool ProvenBlocked(Account project)
     {
-        if (_book.Counted < Settings.Reservations || project.PriorityPreemption) return false;
+        if (project.PriorityPreemption) return false;
         var budget = BudgetBlocker(project);
         if (budget is { Budget.OnExhausted: BudgetAction.Hold }) return true;
+        var reservationsLeft = _book.Counted < Settings.Reservations;
         foreach (var (shape, group) in project.Queue.Groups)
         {
             var gpus = shape.GpusPerNode * shape.Nodes;
-            if (shape.Type >= 0)
+            for (var t = shape.Type >= 0 ? shape.Type : 0; t < (shape.Type >= 0 ? shape.Type + 1 : _types.Count); t++)
             {
-                if (!GroupBlocked(project, shape, shape.Type, gpus, group.MinWalltimeTicks)) return false;
-                continue;
+                if (LimitBlocker(project, t, gpus) is not null) continue;
+                if (reservationsLeft || !PlacementBlocked(shape with { Type = t }, group.MinWalltimeTicks)) return false;
             }
-            for (var t = 0; t < _types.Count; t++)
-                if (!GroupBlocked(project, shape with { Type = t }, t, gpus, group.MinWalltimeTicks)) return false;
         }
         return true;
     }
 
-    private bool GroupBlocked(Account project, ShapeKey shape, int type, int gpus, long minWalltime)
-    {
-        if (LimitBlocker(project, type, gpus) is not null) return true;
-        if (_cluster.CountWithFree(type, shape.GpusPerNode) < shape.Nodes) return true;
-        return _placeFailedAt.TryGetValue(shape, out var failedAt) && failedAt <= minWalltime;
-    }
+    /// <summary>No node set can take the shape now: too few nodes with room, or known to have failed this
+    /// decision at a walltime no longer than the group's shortest.</summary>
+    private bool PlacementBlocked(ShapeKey shape, long minWalltime) =>
+        _cluster.CountWithFree(shape.Type, shape.GpusPerNode) < shape.Nodes
+        || (_placeFailedAt.TryGetValue(shape, out var failedAt) && failedAt <= minWalltime);
 
     // ------------------------------------------------------------ place, reserve, explain
 
