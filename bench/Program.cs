@@ -1,2 +1,28 @@
-Console.WriteLine("usage: Mekong.Bench pass [options]");
-return 2;
+using Mekong.Bench;
+
+// Dispatch only: each benchmark lives in its own class.
+if (args.Length == 0 || args[0] is "-h" or "--help")
+{
+    Console.WriteLine("usage: Mekong.Bench pass [--nodes N] [--gpus-per-node N] [--projects N] [--pending N] [--running N]");
+    Console.WriteLine("                         [--repeat N] [--events N] [--event-warmup N] [--churn N] [--seed N] [--json] [--profile]");
+    return args.Length == 0 ? 2 : 0;
+}
+
+switch (args[0])
+{
+    case "pass":
+        BenchOptions options;
+        try
+        {
+            options = BenchOptions.Parse(args[1..]);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
+        {
+            await Console.Error.WriteLineAsync(e.Message).ConfigureAwait(false);
+            return 2;
+        }
+        return new PassBenchmark(options).Run();
+    default:
+        await Console.Error.WriteLineAsync($"unknown benchmark '{args[0]}' (known: pass)").ConfigureAwait(false);
+        return 2;
+}
