@@ -133,6 +133,7 @@ public sealed partial class PolicyEngine
     {
         var request = PlacementRequest.For(job, type);
         var key = job.Shape with { Type = type };
+        if (ResumeReclaim(job, type, request, now)) return true;
         var memo = job.DisplacedBy is null;
         if (memo && _reclaimFailed.Contains(key)) return false;
         var found = _victims.Find(request, now,
@@ -157,11 +158,48 @@ public sealed partial class PolicyEngine
             (victim.DisplacedBy ??= []).Add(job.Id);
             _preemptions.Add(new JobPreemption(victim.Id, job.Id, kind, victim.Spec.GracePeriod));
         }
-        var ready = _victims.ReadyTicks;
-        var nodes = _victims.Nodes.ToArray();
+        job.ReclaimNodes = [.. _victims.Nodes];
+        job.ReclaimType = type;
+        ClaimReclaimed(job, type, request, job.ReclaimNodes, _victims.ReadyTicks);
+    }
+
+    /// <summary>The job holds the nodes its victims are vacating until their grace periods end.</summary>
+    private void ClaimReclaimed(Job job, int type, in PlacementRequest request, int[] nodes, long ready)
+    {
         _book.Add(new Reservation(job.Id, new DateTimeOffset(ready, TimeSpan.Zero), NodeNames(nodes), request.GpusPerNode, _types.NameOf(type)),
             nodes, ready, ready + request.Walltime, request.GpusPerNode, request.Cpu, request.Memory, counted: false);
         job.Reason = new PendingReason(PendingReasonKind.Reserved, job.Project, type, job.TotalGpus, 0, 0, ready, 0);
+    }
+
+    /// <summary>A job already waiting for its victims keeps its nodes while they are still unclaimed by
+    /// higher-ranked jobs and what is free plus what is stopping there still fits it: no new search.</summary>
+    private bool ResumeReclaim(Job job, int type, in PlacementRequest request, long now)
+    {
+        if (job.ReclaimNodes is not { } nodes || job.ReclaimType != type) return false;
+        var ready = now;
+        foreach (var n in nodes)
+        {
+            if (_cluster.StateOf(n) != NodeState.Up || _book.HasClaims(n)) return Forget();
+            int gpus = _cluster.FreeGpus(n), cpu = _cluster.FreeCpu(n);
+            var memory = _cluster.FreeMemory(n);
+            foreach (var t in _cluster.Tenants(n))
+            {
+                if (t.Job.Status != JobStatus.Terminating) continue;
+                gpus += t.Gpus;
+                cpu += t.Cpu;
+                memory += t.Memory;
+                ready = Math.Max(ready, t.Job.KillTicks);
+            }
+            if (gpus < request.GpusPerNode || cpu < request.Cpu || memory < request.Memory) return Forget();
+        }
+        ClaimReclaimed(job, type, request, nodes, ready);
+        return true;
+
+        bool Forget()
+        {
+            job.ReclaimNodes = null;
+            return false;
+        }
     }
 
     /// <summary>How far the project is over its fair share: its fraction of all usage over its entitled
@@ -263,6 +301,7 @@ public sealed partial class PolicyEngine
     private bool TryPriorityPreemption(Account project, Job job, int type, long now)
     {
         var request = PlacementRequest.For(job, type);
+        if (ResumeReclaim(job, type, request, now)) return true;
         var found = _victims.Find(request, now,
             v => v.Status == JobStatus.Running && v.Project == project.Index && v.Spec.Priority == JobPriority.Low
                  && !(job.DisplacedBy?.Contains(v.Id) ?? false),

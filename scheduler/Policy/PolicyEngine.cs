@@ -230,6 +230,7 @@ public sealed partial class PolicyEngine
         job.Nodes = [];
         job.Masks = [];
         job.AllocatedType = -1;
+        job.ReclaimNodes = null;
         _accounts[job.Project].Queue.Add(job);
         _pendingCount++;
     }
@@ -250,6 +251,7 @@ public sealed partial class PolicyEngine
         job.Masks = masks;
         job.StartTicks = now;
         job.Borrowing = borrowing;
+        job.ReclaimNodes = null;
         job.KillTicks = long.MaxValue;
         for (var i = 0; i < nodes.Length; i++)
             _cluster.Allocate(nodes[i], job, masks[i], job.Spec.CpuPerNode, job.Spec.MemoryMbPerNode);

@@ -44,6 +44,12 @@ internal sealed class Job
     /// <summary>The explanation written by the last full pass.</summary>
     public PendingReason Reason { get; set; }
 
+    /// <summary>Nodes whose victims are stopping for this pending job (from the decision that preempted
+    /// them), so later decisions re-claim them instead of searching again; null when none.</summary>
+    public int[]? ReclaimNodes { get; set; }
+
+    public int ReclaimType { get; set; } = -1;
+
     /// <summary>The decision that already dealt with this job in its guaranteed phase.</summary>
     public int HandledStamp { get; set; }
 
