@@ -1,0 +1,37 @@
+using FsCheck;
+using FsCheck.Fluent;
+
+namespace Mekong.Policy.Tests.Properties;
+
+/// <summary>The invariants of DESIGN.md ("The policy" → "Invariants"), checked by FsCheck on random clusters,
+/// account trees and event streams against <see cref="ReferenceModel"/>. A failure prints the shrunk input
+/// (seed and event codes: the replay) and the trace of events and plans that led to it.</summary>
+public class InvariantProperties
+{
+    private const int Runs = 120;
+
+    private static void Holds(Checks checks, int runs = Runs) =>
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(runs),
+            Prop.ForAll(ScenarioInput.Arbitrary(), input => PolicyDriver.Run(input, checks)));
+
+    [Fact]
+    public void Invariant1_a_gpu_is_never_given_twice_nor_of_the_wrong_type() => Holds(Checks.Allocations);
+
+    [Fact]
+    public void Invariant2_no_account_holds_more_than_its_limit() => Holds(Checks.Limits);
+
+    [Fact]
+    public void Invariant3_a_gang_starts_with_all_its_nodes_or_not_at_all() => Holds(Checks.Allocations);
+
+    [Fact]
+    public void Invariant4_a_guaranteed_job_waits_at_most_one_cycle_plus_grace() => Holds(Checks.GuaranteeWait);
+
+    [Fact]
+    public void Invariant5_backfill_never_delays_a_reservation() => Holds(Checks.Reservations);
+
+    [Fact]
+    public void Invariant6_equal_inputs_give_equal_decisions_and_decide_matches_schedule() => Holds(Checks.Determinism);
+
+    [Fact]
+    public void Fair_share_order_equals_brute_force_fair_tree() => Holds(Checks.FairShare);
+}
