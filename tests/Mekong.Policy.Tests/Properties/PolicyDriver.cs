@@ -50,16 +50,21 @@ public sealed class PolicyDriver
             All($"account {a.Path} shares {a.Shares} guarantee {Dict(a.Guarantee)} limit {Dict(a.Limit)}", e => e.SetAccount(a));
     }
 
-    /// <summary>Number of passes where invariant 4's precondition held (for the property's classification).</summary>
-    public int GuaranteeCases { get; private set; }
+    /// <summary>What the run exercised, so a test can show the properties are not vacuous.</summary>
+    public RunStatistics Statistics { get; } = new();
 
     private PolicyEngine A => _engines[0];
 
     private long Now => A.Now.UtcTicks;
 
-    public static void Run(ScenarioInput input, Checks checks) => new PolicyDriver(input, checks).Run();
+    public static RunStatistics Run(ScenarioInput input, Checks checks)
+    {
+        var driver = new PolicyDriver(input, checks);
+        driver.Run();
+        return driver.Statistics;
+    }
 
-    public void Run()
+    private void Run()
     {
         Pass();
         for (var step = 0; step < _input.Events.Length; step++)
@@ -185,6 +190,13 @@ public sealed class PolicyDriver
         var planB = _engines[1].Schedule();
         var planC = _engines[2].Decide();
         _trace.Add($"pass: {ReferenceModel.Describe(planA, reservations: true)}");
+        Statistics.Passes++;
+        Statistics.Starts += planA.Starts.Count;
+        Statistics.GangStarts += planA.Starts.Count(s => s.Allocations.Count > 1);
+        Statistics.BorrowingStarts += planA.Starts.Count(s => s.Borrowing);
+        Statistics.Preemptions += planA.Preemptions.Count;
+        Statistics.Reservations += planA.Reservations.Count;
+        if (planA.Reservations.Count > 0) Statistics.StartsBesideReservations += planA.Starts.Count(s => !planA.Reservations.Any(r => r.Job == s.Job));
         foreach (var p in planA.Preemptions)
         {
             _killTicks[p.Victim] = now + p.GracePeriod.Ticks;
@@ -229,7 +241,7 @@ public sealed class PolicyDriver
         }
         if (candidate is not null)
         {
-            GuaranteeCases++;
+            Statistics.GuaranteeCases++;
             var after = jobs.SingleOrDefault(j => j.Spec.Id == candidate.Spec.Id);
             if (after is not null && ReferenceModel.Holds(after)) candidate = null;
             else if (!planA.Preemptions.Any(p => p.For == candidate.Spec.Id) && !planA.Reservations.Any(r => r.Job == candidate.Spec.Id))
@@ -267,6 +279,7 @@ public sealed class PolicyDriver
         var stillFirst = GuaranteeCandidate()?.Spec.Id == job.Spec.Id;
         Pass();
         if (!stillFirst) return;
+        Statistics.FollowUps++;
         var after = A.GetJob(job.Spec.Id);
         if (after is null || !ReferenceModel.Holds(after))
             Fail([$"guaranteed job {job.Spec.Id} still {after?.Status.ToString() ?? "gone"} after its victims ended and one more pass"]);
@@ -280,4 +293,35 @@ public sealed class PolicyDriver
     }
 
     private static string Dict(IReadOnlyDictionary<string, int> d) => "{" + string.Join(",", d.Select(kv => $"{kv.Key}:{kv.Value}")) + "}";
+}
+
+/// <summary>Counts of what a run exercised.</summary>
+public sealed class RunStatistics
+{
+    public int Passes { get; set; }
+    public int Starts { get; set; }
+    public int GangStarts { get; set; }
+    public int BorrowingStarts { get; set; }
+    public int Preemptions { get; set; }
+    public int Reservations { get; set; }
+    public int StartsBesideReservations { get; set; }
+    public int GuaranteeCases { get; set; }
+    public int FollowUps { get; set; }
+
+    public void Add(RunStatistics o)
+    {
+        Passes += o.Passes;
+        Starts += o.Starts;
+        GangStarts += o.GangStarts;
+        BorrowingStarts += o.BorrowingStarts;
+        Preemptions += o.Preemptions;
+        Reservations += o.Reservations;
+        StartsBesideReservations += o.StartsBesideReservations;
+        GuaranteeCases += o.GuaranteeCases;
+        FollowUps += o.FollowUps;
+    }
+
+    public override string ToString() =>
+        $"passes {Passes}, starts {Starts} (gangs {GangStarts}, borrowing {BorrowingStarts}, beside reservations {StartsBesideReservations}), " +
+        $"preemptions {Preemptions}, reservations {Reservations}, invariant-4 cases {GuaranteeCases} (follow-ups {FollowUps})";
 }

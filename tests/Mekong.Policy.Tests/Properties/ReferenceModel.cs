@@ -204,9 +204,10 @@ public static class ReferenceModel
         }
         return errors;
 
+        // A victim's GPUs count as back at its kill time even if the host has not reported it gone yet:
+        // a reclaim reservation starts exactly then (at now, for a zero grace period).
         int HeldAt(string node, long t)
         {
-            if (t <= now) return byName[node].Spec.Gpus - byName[node].FreeGpus;
             return jobs.Where(j => Holds(j) && ExpectedEnd(j, now, killTicks) > t)
                 .Sum(j => j.Allocations.Where(a => a.Node == node).Sum(a => a.GpuCount));
         }

@@ -88,7 +88,7 @@ public sealed class ClusterDef
         for (var o = 0; o < orgs; o++)
         {
             var org = def.AddAccount(ref r, $"o{o}", pool);
-            var orgPool = new Dictionary<string, int>(org.Guarantee);
+            var orgPool = def.Types.ToDictionary(t => t, t => org.Guarantee.GetValueOrDefault(t));
             var children = r.Range(1, 3);
             for (var c = 0; c < children; c++)
             {
@@ -96,7 +96,7 @@ public sealed class ClusterDef
                 var split = r.Chance(25);
                 var child = def.AddAccount(ref r, path, orgPool);
                 if (!split) { def.Projects.Add(path); continue; }
-                var childPool = new Dictionary<string, int>(child.Guarantee);
+                var childPool = def.Types.ToDictionary(t => t, t => child.Guarantee.GetValueOrDefault(t));
                 for (var g = 0; g < 2; g++)
                 {
                     def.AddAccount(ref r, $"{path}/q{g}", childPool);
