@@ -11,7 +11,7 @@ public class InvariantProperties(ITestOutputHelper output)
 {
     private readonly ITestOutputHelper _output = output;
 
-    private const int Runs = 120;
+    private const int Runs = 200;
 
     private static void Holds(Checks checks, int runs = Runs) =>
         Check.One(Config.QuickThrowOnFailure.WithMaxTest(runs),

@@ -85,14 +85,14 @@ public sealed class PolicyDriver
         var nodes = A.Nodes();
         switch (kind)
         {
-            case < 40:
+            case < 50:
                 Submit(ref r);
                 break;
-            case < 55:
+            case < 60:
                 if (Pick(jobs.Where(j => j.Status == JobStatus.Running), ref r) is { } done) Finish(done.Spec.Id, "finishes");
                 break;
             case < 70:
-                Advance(TimeSpan.FromMinutes(r.Range(1, 180)));
+                Advance(TimeSpan.FromMinutes(r.Range(1, 120)));
                 break;
             case < 78:
                 if (Pick(jobs.Where(j => j.Status == JobStatus.Terminating), ref r) is { } gone) Finish(gone.Spec.Id, "has stopped");

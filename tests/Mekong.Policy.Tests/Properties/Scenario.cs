@@ -11,7 +11,7 @@ public sealed record ScenarioInput(int Seed, int[] Events)
 {
     public override string ToString() => $"Seed={Seed} Events=[{string.Join(",", Events)}]";
 
-    public static Arbitrary<ScenarioInput> Arbitrary(int maxEvents = 60) =>
+    public static Arbitrary<ScenarioInput> Arbitrary(int maxEvents = 100) =>
         Arb.From(
             from seed in Gen.Choose(0, int.MaxValue - 1)
             from n in Gen.Choose(1, maxEvents)
