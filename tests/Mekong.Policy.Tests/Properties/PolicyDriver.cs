@@ -24,6 +24,7 @@ public enum Checks
 public sealed class PolicyDriver
 {
     private static readonly int[] GpuSizes = [1, 2, 4, 8];
+    private static readonly int[] ReservationCaps = [0, 1, 2, 16];
 
     private readonly ScenarioInput _input;
     private readonly Checks _checks;
@@ -43,7 +44,8 @@ public sealed class PolicyDriver
         _checks = checks;
         _def = ClusterDef.Decode(input.Seed);
         _specs = _def.Accounts.ToDictionary(a => a.Path);
-        var settings = new PolicySettings { Reservations = input.Seed % 2 == 0 ? 16 : 2 };
+        // Few reservations make the cap bind, which is where Decide() may skip whole projects.
+        var settings = new PolicySettings { Reservations = ReservationCaps[input.Seed % ReservationCaps.Length] };
         _engines = [.. _clocks.Select(c => new PolicyEngine(settings, c))];
         foreach (var n in _def.Nodes) All($"node up {n.Name} {n.GpuType}×{n.Gpus} {n.Block}", e => e.NodeUp(n));
         foreach (var a in _def.Accounts)
