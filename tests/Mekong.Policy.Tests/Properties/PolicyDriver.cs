@@ -280,7 +280,14 @@ public sealed class PolicyDriver
         foreach (var j in A.Jobs().Where(j => j.Status == JobStatus.Terminating).ToList()) Finish(j.Spec.Id, "has stopped (victim grace over)");
         var stillFirst = GuaranteeCandidate()?.Spec.Id == job.Spec.Id;
         Pass();
-        if (!stillFirst) return;
+        if (!stillFirst)
+        {
+            var ran = A.GetJob(job.Spec.Id) is { } j && ReferenceModel.Holds(j);
+            if (!ran) Statistics.SkippedFollowUps++;
+            if (!ran && Environment.GetEnvironmentVariable("MEKONG_PROPS_DUMP") is { } dump)
+                File.AppendAllText(dump, $"--- {job.Spec.Id} overtaken\n  {string.Join("\n  ", _trace)}\n");
+            return;
+        }
         Statistics.FollowUps++;
         var after = A.GetJob(job.Spec.Id);
         if (after is null || !ReferenceModel.Holds(after))
@@ -309,6 +316,8 @@ public sealed class RunStatistics
     public int StartsBesideReservations { get; set; }
     public int GuaranteeCases { get; set; }
     public int FollowUps { get; set; }
+    /// <summary>Follow-ups where another guaranteed job came first and the candidate did not run.</summary>
+    public int SkippedFollowUps { get; set; }
 
     public void Add(RunStatistics o)
     {
@@ -321,9 +330,10 @@ public sealed class RunStatistics
         StartsBesideReservations += o.StartsBesideReservations;
         GuaranteeCases += o.GuaranteeCases;
         FollowUps += o.FollowUps;
+        SkippedFollowUps += o.SkippedFollowUps;
     }
 
     public override string ToString() =>
         $"passes {Passes}, starts {Starts} (gangs {GangStarts}, borrowing {BorrowingStarts}, beside reservations {StartsBesideReservations}), " +
-        $"preemptions {Preemptions}, reservations {Reservations}, invariant-4 cases {GuaranteeCases} (follow-ups {FollowUps})";
+        $"preemptions {Preemptions}, reservations {Reservations}, invariant-4 cases {GuaranteeCases} (follow-ups {FollowUps}, overtaken {SkippedFollowUps})";
 }
