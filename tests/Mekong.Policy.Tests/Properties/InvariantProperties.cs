@@ -38,6 +38,16 @@ public class InvariantProperties(ITestOutputHelper output)
     [Fact]
     public void Fair_share_order_equals_brute_force_fair_tree() => Holds(Checks.FairShare);
 
+    /// <summary>Regression (found by invariant 4): job 24 (3×1 h100, inside o0/p1/q0's guarantee) preempted
+    /// borrower 11 and waited for it, but later in the same pass job 26 of the same project started inside the
+    /// guarantee headroom 24 was waiting to use, so once 11 was gone 24 was no longer guaranteed.</summary>
+    [Fact]
+    public void Regression_a_reclaiming_job_keeps_its_guarantee_headroom_while_it_waits() =>
+        PolicyDriver.Run(new ScenarioInput(512176520,
+            [307501, 6, 513559, 724510, 63426, 487223, 492329, 459310, 389637, 719219, 862763, 986423, 982622, 570650, 257441, 424526, 667434, 266379, 678630,
+             807311, 434329, 486961, 8510, 904734, 507426, 860747, 964154, 538667, 870801, 976424, 698058, 33741, 323937, 716112, 3927, 211754, 95656]),
+            Checks.All);
+
     /// <summary>Guards against vacuous properties: the generated streams do reach gangs, borrowing,
     /// preemption, reservations with backfill beside them, and invariant 4's precondition.</summary>
     [Fact]

@@ -248,6 +248,10 @@ public sealed class PolicyDriver
             if (after is not null && ReferenceModel.Holds(after)) candidate = null;
             else if (!planA.Preemptions.Any(p => p.For == candidate.Spec.Id) && !planA.Reservations.Any(r => r.Job == candidate.Spec.Id))
                 errors.Add($"guaranteed job {candidate.Spec.Id} fits once borrowers are gone, yet the pass neither started it, nor preempted for it, nor reserved for it");
+            // While it waits for its victims, the rest of the pass may not hand its guarantee headroom to
+            // lower-ranked jobs of the same accounts: else it is no longer guaranteed when the GPUs come free.
+            else if (!ReferenceModel.Guaranteed(candidate, candidate.Spec.GpuType!, jobs, _specs))
+                errors.Add($"guaranteed job {candidate.Spec.Id} waits for its victims, but the same pass gave its guarantee headroom to later jobs");
         }
         Fail(errors);
         return candidate;
