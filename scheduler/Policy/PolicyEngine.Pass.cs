@@ -77,6 +77,7 @@ public sealed partial class PolicyEngine
         _book.Reset(_cluster.Count);
         _placeFailedAt.Clear();
         _reclaimFailed.Clear();
+        _promised.Clear();
         _nodeCounts.Clear();
         _starts.Clear();
         _preemptions.Clear();
@@ -153,6 +154,7 @@ public sealed partial class PolicyEngine
             (victim.DisplacedBy ??= []).Add(job.Id);
             _preemptions.Add(new JobPreemption(victim.Id, job.Id, kind, victim.Spec.GracePeriod));
         }
+        if (kind == PreemptionKind.GuaranteeReclaim) PromiseGuarantee(job, type);
         var ready = _victims.ReadyTicks;
         var nodes = _victims.Nodes.ToArray();
         _book.Add(new Reservation(job.Id, new DateTimeOffset(ready, TimeSpan.Zero), NodeNames(nodes), request.GpusPerNode, _types.NameOf(type)),
