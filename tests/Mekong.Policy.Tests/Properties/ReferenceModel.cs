@@ -100,13 +100,15 @@ public static class ReferenceModel
     /// <summary>Whether the job would be guaranteed with type <paramref name="type"/>: every account on its
     /// path stays within its guarantee (counting running non-borrowing jobs) and within its limit (counting
     /// everything held).</summary>
-    public static bool Guaranteed(JobView job, string type, IReadOnlyList<JobView> jobs, IReadOnlyDictionary<string, AccountSpec> specs)
+    /// <param name="checkLimit">False to check the guarantee alone (a job waiting for its victims may be over a
+    /// limit only because the victims still hold their GPUs).</param>
+    public static bool Guaranteed(JobView job, string type, IReadOnlyList<JobView> jobs, IReadOnlyDictionary<string, AccountSpec> specs, bool checkLimit = true)
     {
         foreach (var a in PathOf(job.Spec.Project))
         {
             var spec = specs[a];
             if (Holding(jobs, a, type, withinOnly: true) + job.Spec.TotalGpus > spec.Guarantee.GetValueOrDefault(type)) return false;
-            if (spec.Limit.TryGetValue(type, out var limit) && Holding(jobs, a, type) + job.Spec.TotalGpus > limit) return false;
+            if (checkLimit && spec.Limit.TryGetValue(type, out var limit) && Holding(jobs, a, type) + job.Spec.TotalGpus > limit) return false;
         }
         return true;
     }
