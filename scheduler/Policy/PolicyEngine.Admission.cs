@@ -5,13 +5,27 @@ namespace Mekong.Policy;
 
 public sealed partial class PolicyEngine
 {
+    /// <summary>Guarantee headroom promised, by account and type, to guaranteed jobs of this decision that
+    /// preempted borrowers and wait for them: later jobs of the same accounts may not take it meanwhile, or the
+    /// waiting job would no longer be guaranteed once its GPUs come free (invariant 4). Cleared by each decision.</summary>
+    private readonly Dictionary<(int Account, int Type), int> _promised = [];
+
+    private int Promised(int account, int type) =>
+        _promised.Count == 0 ? 0 : _promised.GetValueOrDefault((account, type));
+
+    private void PromiseGuarantee(Job job, int type)
+    {
+        foreach (var i in _accounts[job.Project].PathUp)
+            _promised[(i, type)] = Promised(i, type) + job.TotalGpus;
+    }
+
     /// <summary>Every account on the path stays within its guarantee with the job included.</summary>
     private bool WithinGuarantee(Account project, int type, int gpus)
     {
         foreach (var i in project.PathUp)
         {
             var a = _accounts[i];
-            if (a.Within[type] + gpus > a.Guarantee[type]) return false;
+            if (a.Within[type] + Promised(i, type) + gpus > a.Guarantee[type]) return false;
         }
         return true;
     }
@@ -23,7 +37,7 @@ public sealed partial class PolicyEngine
         foreach (var i in project.PathUp)
         {
             var a = _accounts[i];
-            headroom = Math.Min(headroom, a.Guarantee[type] - a.Within[type]);
+            headroom = Math.Min(headroom, a.Guarantee[type] - a.Within[type] - Promised(i, type));
         }
         return headroom;
     }

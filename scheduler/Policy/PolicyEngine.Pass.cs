@@ -78,6 +78,7 @@ public sealed partial class PolicyEngine
         _book.Reset(_cluster.Count);
         _placeFailedAt.Clear();
         _reclaimFailed.Clear();
+        _promised.Clear();
         _nodeCounts.Clear();
         _starts.Clear();
         _preemptions.Clear();
@@ -133,7 +134,7 @@ public sealed partial class PolicyEngine
     {
         var request = PlacementRequest.For(job, type);
         var key = job.Shape with { Type = type };
-        if (ResumeReclaim(job, type, request, now)) return true;
+        if (ResumeReclaim(job, type, request, now, promise: true)) return true;
         var memo = job.DisplacedBy is null;
         if (memo && _reclaimFailed.Contains(key)) return false;
         var found = _victims.Find(request, now,
@@ -160,12 +161,14 @@ public sealed partial class PolicyEngine
         }
         job.ReclaimNodes = [.. _victims.Nodes];
         job.ReclaimType = type;
-        ClaimReclaimed(job, type, request, job.ReclaimNodes, _victims.ReadyTicks);
+        ClaimReclaimed(job, type, request, job.ReclaimNodes, _victims.ReadyTicks, promise: kind == PreemptionKind.GuaranteeReclaim);
     }
 
-    /// <summary>The job holds the nodes its victims are vacating until their grace periods end.</summary>
-    private void ClaimReclaimed(Job job, int type, in PlacementRequest request, int[] nodes, long ready)
+    /// <summary>The job holds the nodes its victims are vacating until their grace periods end; a reclaiming
+    /// job also keeps its guarantee room meanwhile (see <see cref="PromiseGuarantee"/>).</summary>
+    private void ClaimReclaimed(Job job, int type, in PlacementRequest request, int[] nodes, long ready, bool promise)
     {
+        if (promise) PromiseGuarantee(job, type);
         _book.Add(new Reservation(job.Id, new DateTimeOffset(ready, TimeSpan.Zero), NodeNames(nodes), request.GpusPerNode, _types.NameOf(type)),
             nodes, ready, ready + request.Walltime, request.GpusPerNode, request.Cpu, request.Memory, counted: false);
         job.Reason = new PendingReason(PendingReasonKind.Reserved, job.Project, type, job.TotalGpus, 0, 0, ready, 0);
@@ -173,7 +176,7 @@ public sealed partial class PolicyEngine
 
     /// <summary>A job already waiting for its victims keeps its nodes while they are still unclaimed by
     /// higher-ranked jobs and what is free plus what is stopping there still fits it: no new search.</summary>
-    private bool ResumeReclaim(Job job, int type, in PlacementRequest request, long now)
+    private bool ResumeReclaim(Job job, int type, in PlacementRequest request, long now, bool promise)
     {
         if (job.ReclaimNodes is not { } nodes || job.ReclaimType != type) return false;
         var ready = now;
@@ -192,7 +195,7 @@ public sealed partial class PolicyEngine
             }
             if (gpus < request.GpusPerNode || cpu < request.Cpu || memory < request.Memory) return Forget();
         }
-        ClaimReclaimed(job, type, request, nodes, ready);
+        ClaimReclaimed(job, type, request, nodes, ready, promise);
         return true;
 
         bool Forget()
@@ -301,7 +304,7 @@ public sealed partial class PolicyEngine
     private bool TryPriorityPreemption(Account project, Job job, int type, long now)
     {
         var request = PlacementRequest.For(job, type);
-        if (ResumeReclaim(job, type, request, now)) return true;
+        if (ResumeReclaim(job, type, request, now, promise: false)) return true;
         var found = _victims.Find(request, now,
             v => v.Status == JobStatus.Running && v.Project == project.Index && v.Spec.Priority == JobPriority.Low
                  && !(job.DisplacedBy?.Contains(v.Id) ?? false),
