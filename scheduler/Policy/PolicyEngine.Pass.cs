@@ -20,6 +20,8 @@ public sealed partial class PolicyEngine
 {
     private readonly Dictionary<ShapeKey, long> _placeFailedAt = [];
     private readonly HashSet<ShapeKey> _reclaimFailed = [];
+    private readonly HashSet<(int Project, ShapeKey Shape)> _priorityFailed = [];
+    private readonly List<int> _priorityNodes = [];
     private readonly Dictionary<(int Type, int Gpus), (int Registered, int Up)> _nodeCounts = [];
     private readonly List<JobStart> _starts = [];
     private readonly List<JobPreemption> _preemptions = [];
@@ -78,6 +80,7 @@ public sealed partial class PolicyEngine
         _book.Reset(_cluster.Count);
         _placeFailedAt.Clear();
         _reclaimFailed.Clear();
+        _priorityFailed.Clear();
         _promised.Clear();
         _nodeCounts.Clear();
         _starts.Clear();
@@ -248,7 +251,7 @@ public sealed partial class PolicyEngine
     /// that could be inside its guarantee is known (this decision) to fail both placement and reclaim.</summary>
     private bool GuaranteedProvenBlocked(Account project)
     {
-        if (_book.Counted < Settings.Reservations || project.PriorityPreemption) return false;
+        if (_book.Counted < Settings.Reservations || PriorityPreemptionPossible(project)) return false;
         foreach (var (shape, group) in project.Queue.Groups)
         {
             if (group.Displaced > 0) return false;
@@ -305,13 +308,64 @@ public sealed partial class PolicyEngine
     {
         var request = PlacementRequest.For(job, type);
         if (ResumeReclaim(job, type, request, now, promise: false)) return true;
-        var found = _victims.Find(request, now,
+        var key = (project.Index, job.Shape with { Type = type });
+        var memo = job.DisplacedBy is null;
+        if (memo && _priorityFailed.Contains(key)) return false;
+
+        // Only nodes running the project's own low jobs can yield victims; a gang may add nodes with room.
+        _priorityNodes.Clear();
+        foreach (var v in project.Running)
+            if (v.Status == JobStatus.Running && v.Spec.Priority == JobPriority.Low && v.AllocatedType == type) _priorityNodes.AddRange(v.Nodes);
+        if (_priorityNodes.Count > 0 && request.Nodes > 1)
+        {
+            var visitor = new CollectNodes(_priorityNodes);
+            _cluster.ForEachWithFree(type, request.GpusPerNode, ref visitor);
+        }
+        _priorityNodes.Sort();
+        var distinct = 0;
+        for (var i = 0; i < _priorityNodes.Count; i++)
+            if (i == 0 || _priorityNodes[i] != _priorityNodes[i - 1]) _priorityNodes[distinct++] = _priorityNodes[i];
+        _priorityNodes.RemoveRange(distinct, _priorityNodes.Count - distinct);
+
+        var found = _priorityNodes.Count > 0 && _victims.Find(request, now,
             v => v.Status == JobStatus.Running && v.Project == project.Index && v.Spec.Priority == JobPriority.Low
                  && !(job.DisplacedBy?.Contains(v.Id) ?? false),
-            v => 0);
-        if (!found) return false;
+            v => 0,
+            _priorityNodes);
+        if (!found)
+        {
+            if (memo) _priorityFailed.Add(key);
+            return false;
+        }
         ApplyPreemption(job, type, PreemptionKind.Priority, request, now);
         return true;
+    }
+
+    /// <summary>Whether a high job of the project might still displace one of its low jobs in this decision:
+    /// the project allows it, runs a low job, and some shape group has not already failed to find victims.</summary>
+    private bool PriorityPreemptionPossible(Account project)
+    {
+        if (!project.PriorityPreemption) return false;
+        var anyLow = false;
+        foreach (var v in project.Running)
+            if (v.Status == JobStatus.Running && v.Spec.Priority == JobPriority.Low) { anyLow = true; break; }
+        if (!anyLow) return false;
+        foreach (var (shape, group) in project.Queue.Groups)
+        {
+            if (group.Displaced > 0) return true;
+            for (var t = shape.Type >= 0 ? shape.Type : 0; t < (shape.Type >= 0 ? shape.Type + 1 : _types.Count); t++)
+                if (!_priorityFailed.Contains((project.Index, shape with { Type = t }))) return true;
+        }
+        return false;
+    }
+
+    private readonly struct CollectNodes(List<int> into) : Cluster.INodeVisitor
+    {
+        public bool Visit(int node)
+        {
+            into.Add(node);
+            return true;
+        }
     }
 
     /// <summary>Whether every queued job of the project is certain to stay pending without side effects.
@@ -320,7 +374,7 @@ public sealed partial class PolicyEngine
     /// reservation is left to hand out. Priority preemption is never skipped.</summary>
     private bool ProvenBlocked(Account project)
     {
-        if (project.PriorityPreemption) return false;
+        if (PriorityPreemptionPossible(project)) return false;
         var budget = BudgetBlocker(project);
         if (budget is { Budget.OnExhausted: BudgetAction.Hold }) return true;
         var reservationsLeft = _book.Counted < Settings.Reservations;

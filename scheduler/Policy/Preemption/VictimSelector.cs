@@ -40,12 +40,13 @@ internal sealed class VictimSelector
 
     /// <param name="eligible">Which running jobs may be displaced for this job.</param>
     /// <param name="preference">Higher is taken first (for example how far over its fair share the victim's account is).</param>
-    public bool Find(in PlacementRequest r, long now, Func<Job, bool> eligible, Func<Job, double> preference)
+    /// <param name="candidates">Nodes to consider (ascending); null for every node of the type.</param>
+    public bool Find(in PlacementRequest r, long now, Func<Job, bool> eligible, Func<Job, double> preference, IReadOnlyList<int>? candidates = null)
     {
         Victims.Clear();
         Nodes.Clear();
         _options.Clear();
-        foreach (var node in _cluster.NodesOfType(r.Type))
+        foreach (var node in candidates ?? _cluster.NodesOfType(r.Type))
         {
             if (_cluster.StateOf(node) != NodeState.Up || _cluster.GpusOf(node) < r.GpusPerNode
                 || _cluster.CpuOf(node) < r.Cpu || _cluster.MemoryOf(node) < r.Memory || _book.HasClaims(node)) continue;
