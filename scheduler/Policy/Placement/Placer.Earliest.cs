@@ -13,6 +13,12 @@ internal sealed partial class Placer
     private readonly List<int> _readyNodes = [];
     private readonly List<long> _claimEnds = [];
 
+    // Claimed nodes that fitted at the last exact check, and whether something on a claimed node changed
+    // since (a job there ended, or a claim ended). Between such events a claimed node can only stop
+    // fitting as t grows (its window reaches more claims), never start — so a cached "too few" stands.
+    private int _claimedFitting;
+    private bool _claimedDirty;
+
     /// <summary>The earliest start for the request given running jobs' expected ends and existing claims;
     /// fills <see cref="Chosen"/>. Returns long.MaxValue when no up nodes can ever take it.</summary>
     /// <remarks>Walks the type's running jobs in end-time order, adding what each returns to its nodes,
@@ -43,6 +49,8 @@ internal sealed partial class Placer
 
         var t = now;
         var claimIndex = 0;
+        _claimedDirty = true;
+        _claimedFitting = claimed;
         using var ends = _ends.Of(r.Type).GetEnumerator();
         var more = ends.MoveNext();
         while (true)
@@ -53,7 +61,7 @@ internal sealed partial class Placer
                 Return(ends.Current, r);
                 more = ends.MoveNext();
             }
-            while (claimIndex < _claimEnds.Count && _claimEnds[claimIndex] <= t) claimIndex++;
+            while (claimIndex < _claimEnds.Count && _claimEnds[claimIndex] <= t) { claimIndex++; _claimedDirty = true; }
 
             if (TryChooseAt(r, now, t, claimed)) return t;
 
@@ -67,21 +75,32 @@ internal sealed partial class Placer
 
     private bool TryChooseAt(in PlacementRequest r, long now, long t, int claimed)
     {
-        if (_readyNodes.Count + claimed < r.Nodes) return false;
+        if (_readyNodes.Count + (_claimedDirty ? claimed : _claimedFitting) < r.Nodes) return false;
+        if (r.Nodes == 1 && _readyNodes.Count > 0)
+        {
+            Chosen.Add(_readyNodes[0]);
+            return true;
+        }
+        // Claimed nodes are checked exactly, and only as many as are still needed.
         _candidates.Clear();
-        _candidates.AddRange(_readyNodes);
         if (claimed > 0)
         {
             foreach (var n in _book.ClaimedNodes)
-                if (_cluster.TypeOf(n) == r.Type && Eligible(n, r)
-                    && _book.Fits(_cluster, n, now, t, t + r.Walltime, r.GpusPerNode, r.Cpu, r.Memory)) _candidates.Add(n);
+            {
+                if (_cluster.TypeOf(n) != r.Type || !Eligible(n, r)
+                    || !_book.Fits(_cluster, n, now, t, t + r.Walltime, r.GpusPerNode, r.Cpu, r.Memory)) continue;
+                _candidates.Add(n);
+            }
         }
-        if (_candidates.Count < r.Nodes) return false;
+        _claimedFitting = _candidates.Count;
+        _claimedDirty = false;
+        if (_readyNodes.Count + _candidates.Count < r.Nodes) return false;
         if (r.Nodes == 1)
         {
             Chosen.Add(_candidates[0]);
             return true;
         }
+        _candidates.AddRange(_readyNodes);
         // Best fit among the ready nodes: fewest free GPUs now first, then node index.
         _candidates.Sort((a, b) => _cluster.FreeGpus(a) != _cluster.FreeGpus(b) ? _cluster.FreeGpus(a).CompareTo(_cluster.FreeGpus(b)) : a.CompareTo(b));
         return _gangs.Choose(_candidates, _blockOf, _cluster.BlockCount, r.Nodes, Chosen);
@@ -104,7 +123,8 @@ internal sealed partial class Placer
             _freedGpus[n] += System.Numerics.BitOperations.PopCount(job.Masks[i]);
             _freedCpu[n] += job.Spec.CpuPerNode;
             _freedMemory[n] += job.Spec.MemoryMbPerNode;
-            if (_ready[n] || _book.HasClaims(n) || !Eligible(n, r)) continue;
+            if (_book.HasClaims(n)) { _claimedDirty = true; continue; }
+            if (_ready[n] || !Eligible(n, r)) continue;
             if (_cluster.FreeGpus(n) + _freedGpus[n] >= r.GpusPerNode && _cluster.FreeCpu(n) + _freedCpu[n] >= r.Cpu
                 && _cluster.FreeMemory(n) + _freedMemory[n] >= r.Memory)
             {
