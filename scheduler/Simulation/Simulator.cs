@@ -47,8 +47,11 @@ public static class Simulator
         var preempted = new List<(SimJob Victim, long GraceS)>();
         var next = 0;
         var preemptions = 0;
+        var decisions = 0;
         long lastEnd = 0;
         var finished = 0;
+        double lostGpuSeconds = 0;
+        var core = new Stopwatch();
 
         while (next < jobs.Length || events.Count > 0)
         {
@@ -78,12 +81,16 @@ public static class Simulator
                 {
                     // Killed after its grace period: the work since the last checkpoint is lost.
                     var done = Math.Min(now - job.StartS, job.RemainingS);
-                    if (options.CheckpointEveryS > 0) job.RemainingS -= done / options.CheckpointEveryS * options.CheckpointEveryS;
+                    var saved = options.CheckpointEveryS > 0 ? done / options.CheckpointEveryS * options.CheckpointEveryS : 0;
+                    job.RemainingS -= saved;
+                    lostGpuSeconds += (double)(now - job.StartS - saved) * job.Gpus;
                     job.Preemptions++;
                     preemptions++;
                 }
                 meter.Stop(job.Tenant, job.Gpus, completed);
+                core.Start();
                 scheduler.Finish(job, completed);
+                core.Stop();
             }
 
             // 2. Arrivals at this instant, in trace order.
@@ -93,13 +100,18 @@ public static class Simulator
                 projectDemand[job.Project] += job.Gpus;
                 job.GuaranteedAtSubmit = WithinGuarantee(guarantee[job.Project], job, projectDemand[job.Project]);
                 meter.Arrive(job.Tenant, job.Gpus);
+                core.Start();
                 scheduler.Submit(job);
+                core.Stop();
             }
 
             // 3. One decision for the batch.
             started.Clear();
             preempted.Clear();
+            core.Start();
             scheduler.Decide(started, preempted);
+            core.Stop();
+            decisions++;
             foreach (var job in started)
             {
                 job.Running = true;
@@ -111,7 +123,8 @@ public static class Simulator
                 events.Enqueue(new Event(EventKind.Kill, victim.Index, victim.Generation), (now + grace, seq++));
         }
         wall.Stop();
-        return Summarise(options.Name, jobs, tenants, meter, cluster.TotalGpus, lastEnd, preemptions, unsatisfiable, jobs.Length - finished, wall.Elapsed.TotalSeconds);
+        var result = Summarise(options.Name, jobs, tenants, meter, cluster.TotalGpus, lastEnd, preemptions, unsatisfiable, jobs.Length - finished, wall.Elapsed.TotalSeconds);
+        return result with { SchedulerS = core.Elapsed.TotalSeconds, Decisions = decisions, PreemptedGpuHours = lostGpuSeconds / 3600 };
     }
 
     private static bool WithinGuarantee(IReadOnlyDictionary<string, int> guarantee, SimJob job, long projectDemand)
@@ -161,7 +174,10 @@ public static class Simulator
             var mine = done.Where(j => j.Tenant == i).ToArray();
             var w = mine.Select(j => j.StartS - j.Trace.SubmitS).Order().ToArray();
             perTenant.Add(new TenantResult(tenants[i], mine.Length, mine.Sum(j => j.Gpus * (double)j.Trace.DurationS) / 3600.0,
-                Stats.Mean(w), Stats.Percentile(w, 0.99), meter.ReceivedGpuSeconds[i] / clusterSeconds, meter.EntitledGpuSeconds[i] / clusterSeconds));
+                Stats.Mean(w), Stats.Percentile(w, 0.99), meter.ReceivedGpuSeconds[i] / clusterSeconds, meter.EntitledGpuSeconds[i] / clusterSeconds)
+            {
+                RatioUnderContention = meter.RatioWeight[i] > 0 ? meter.RatioWeighted[i] / meter.RatioWeight[i] : double.NaN,
+            });
         }
         return new SimulationResult(
             name, done.Length, unsatisfiable, unfinished, wallS, makespan,

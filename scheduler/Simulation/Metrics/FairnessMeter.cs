@@ -20,6 +20,7 @@ internal sealed class FairnessMeter
     private long _totalDemand;
     private long _totalHeld;
     private long _last;
+    private readonly double[] _ratio;
 
     public FairnessMeter(double[] weights, long capacity)
     {
@@ -31,6 +32,9 @@ internal sealed class FairnessMeter
         _entitled = new double[n];
         _order = new int[n];
         ReceivedGpuSeconds = new double[n];
+        RatioWeighted = new double[n];
+        RatioWeight = new double[n];
+        _ratio = new double[n];
         EntitledGpuSeconds = new double[n];
     }
 
@@ -39,6 +43,8 @@ internal sealed class FairnessMeter
     public double BusyGpuSeconds { get; private set; }
     public double JainWeighted { get; private set; }
     public double ContentionWeight { get; private set; }
+    public double[] RatioWeighted { get; }
+    public double[] RatioWeight { get; }
 
     public long DemandOf(int tenant) => _demand[tenant];
 
@@ -74,6 +80,7 @@ internal sealed class FairnessMeter
             if (_demand[i] == 0) continue;
             EntitledGpuSeconds[i] += _entitled[i] * dt;
             var x = _held[i] / _entitled[i];
+            _ratio[i] = x;
             sum += x;
             sumSq += x * x;
             n++;
@@ -84,6 +91,12 @@ internal sealed class FairnessMeter
         var w = (double)unmet * dt;
         JainWeighted += jain * w;
         ContentionWeight += w;
+        for (var i = 0; i < _demand.Length; i++)
+        {
+            if (_demand[i] == 0) continue;
+            RatioWeighted[i] += _ratio[i] * w;
+            RatioWeight[i] += w;
+        }
     }
 
     /// <summary>Water-filling: tenants in order of demand/weight; each gets its demand if that is below its

@@ -10,7 +10,12 @@ public sealed record JobOutcome(string JobId, string Tenant, long SubmitS, long 
 /// <summary>Per-tenant figures.</summary>
 /// <param name="ShareReceived">The tenant's GPU-seconds held over the cluster's GPU-seconds (GPUs × makespan).</param>
 /// <param name="ShareEntitled">The tenant's entitled GPU-seconds (max-min fair allocation) over the same.</param>
-public sealed record TenantResult(string Tenant, int Jobs, double GpuHours, double WaitMeanS, double WaitP99S, double ShareReceived, double ShareEntitled);
+public sealed record TenantResult(string Tenant, int Jobs, double GpuHours, double WaitMeanS, double WaitP99S, double ShareReceived, double ShareEntitled)
+{
+    /// <summary>Diagnostic: received/entitled averaged over the contended intervals where the tenant had demand,
+    /// weighted like Jain's index — which tenants pull the index down, and in which direction.</summary>
+    public double RatioUnderContention { get; init; } = double.NaN;
+}
 
 /// <summary>What one replay measured. Definitions: see docs/policy-quality.md.</summary>
 public sealed record SimulationResult(
@@ -30,7 +35,17 @@ public sealed record SimulationResult(
     double ReclaimP99S,
     int ReclaimJobs,
     IReadOnlyList<TenantResult> PerTenant,
-    IReadOnlyList<JobOutcome> Outcomes);
+    IReadOnlyList<JobOutcome> Outcomes)
+{
+    /// <summary>Diagnostic: wall seconds spent inside the scheduler (submit, finish, decide), the rest is the replay itself.</summary>
+    public double SchedulerS { get; init; }
+
+    /// <summary>Diagnostic: scheduling decisions made (one per distinct event time).</summary>
+    public int Decisions { get; init; }
+
+    /// <summary>GPU-hours of work thrown away by preemptions (run time since the last checkpoint).</summary>
+    public double PreemptedGpuHours { get; init; }
+}
 
 internal static class Stats
 {

@@ -55,6 +55,9 @@ public static class ResultJson
         w.WriteNumber("jain_fairness", Math.Round(r.JainFairness, 4));
         w.WriteNumber("reclaim_s_p99", r.ReclaimP99S);
         w.WriteNumber("reclaim_jobs", r.ReclaimJobs);
+        w.WriteNumber("preempted_gpu_hours", Math.Round(r.PreemptedGpuHours, 1));
+        w.WriteNumber("scheduler_s", Math.Round(r.SchedulerS, 3));
+        w.WriteNumber("decisions", r.Decisions);
         w.WriteStartObject("per_tenant");
         foreach (var t in r.PerTenant)
         {
@@ -65,6 +68,7 @@ public static class ResultJson
             w.WriteNumber("wait_p99", t.WaitP99S);
             w.WriteNumber("share_received", Math.Round(t.ShareReceived, 4));
             w.WriteNumber("share_entitled", Math.Round(t.ShareEntitled, 4));
+            if (!double.IsNaN(t.RatioUnderContention)) w.WriteNumber("ratio_contended", Math.Round(t.RatioUnderContention, 3));
             w.WriteEndObject();
         }
         w.WriteEndObject();

@@ -16,6 +16,7 @@ public static class ResultText
         {
             ("jobs", r => r.Jobs.ToString(Inv) + (r.Unfinished > 0 ? $" ({r.Unfinished} unfinished)" : "") + (r.Unsatisfiable > 0 ? $" ({r.Unsatisfiable} never fit)" : "")),
             ("wall time", r => r.WallS.ToString("0.00", Inv) + " s"),
+            ("  in scheduler", r => r.SchedulerS.ToString("0.00", Inv) + " s"),
             ("makespan", r => Duration(r.MakespanS)),
             ("utilization", r => Pct(r.Utilization)),
             ("wait mean", r => Duration(r.WaitMeanS)),
@@ -23,6 +24,7 @@ public static class ResultText
             ("wait p99", r => Duration(r.WaitP99S)),
             ("JCT mean", r => Duration(r.JctMeanS)),
             ("preemptions", r => r.Preemptions.ToString(Inv)),
+            ("lost to preempt", r => r.PreemptedGpuHours.ToString("0", Inv) + " GPU-h"),
             ("Jain fairness", r => r.JainFairness.ToString("0.000", Inv)),
             ("reclaim p99", r => Duration(r.ReclaimP99S) + $" ({r.ReclaimJobs.ToString(Inv)} jobs)"),
         };
@@ -41,10 +43,10 @@ public static class ResultText
         foreach (var r in results)
         {
             sb.Append(CultureInfo.InvariantCulture, $"per tenant — {r.Name}\n");
-            sb.Append(CultureInfo.InvariantCulture, $"  {"tenant",-16}{"jobs",8}{"GPU-h",11}{"wait mean",11}{"wait p99",11}{"received",10}{"entitled",10}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"  {"tenant",-16}{"jobs",8}{"GPU-h",11}{"wait mean",11}{"wait p99",11}{"received",10}{"entitled",10}{"ratio*",8}\n");
             foreach (var t in r.PerTenant)
                 sb.Append(CultureInfo.InvariantCulture,
-                    $"  {t.Tenant,-16}{t.Jobs,8}{t.GpuHours.ToString("0", Inv),11}{Duration(t.WaitMeanS),11}{Duration(t.WaitP99S),11}{Pct(t.ShareReceived),10}{Pct(t.ShareEntitled),10}\n");
+                    $"  {t.Tenant,-16}{t.Jobs,8}{t.GpuHours.ToString("0", Inv),11}{Duration(t.WaitMeanS),11}{Duration(t.WaitP99S),11}{Pct(t.ShareReceived),10}{Pct(t.ShareEntitled),10}{t.RatioUnderContention.ToString("0.00", Inv),8}\n");
         }
         return sb.ToString();
     }
