@@ -117,6 +117,26 @@ public class KnownAnswerTests
     }
 
     [Fact]
+    public void A_job_that_can_never_be_guaranteed_still_runs_after_max_preemptions()
+    {
+        // bor has no guarantee, so b1 can only borrow; own reclaims the whole cluster three times.
+        var trace = Replay.Trace("b1,bor,u,0,1000,8,1,,", "o1,own,u,10,20,16,2,,", "o2,own,u,100,20,16,2,,", "o3,own,u,200,20,16,2,,");
+        const string accounts = """
+            accounts:
+              - path: own
+                guarantee: { gpu: 16 }
+              - path: bor
+            """;
+
+        var r = Replay.Run(trace, gpus: 16, ReplayPolicy.Mekong, accounts);
+
+        Assert.Equal(0, r.Unfinished);
+        Assert.Equal((40L, 130L, 230L), (r.Job("o1").StartS, r.Job("o2").StartS, r.Job("o3").StartS));
+        var b1 = r.Job("b1");
+        Assert.Equal((3, 250L, 1250L), (b1.Preemptions, b1.StartS, b1.EndS));
+    }
+
+    [Fact]
     public void A_gang_starts_on_all_its_nodes_at_once()
     {
         // A 1-GPU job holds node 0 until 100; the 16-GPU gang needs both nodes.
