@@ -1,2 +1,3 @@
-Console.Error.WriteLine("mekong: no command yet");
-return 2;
+using Mekong.Cli;
+
+return MekongCli.Run(args, Console.Out, Console.Error);

@@ -65,8 +65,26 @@ public sealed partial class PolicyEngine
     private bool ForcedBorrower(Account project) =>
         BudgetBlocker(project) is { Budget.OnExhausted: BudgetAction.Scavenge };
 
-    /// <summary>Only preemptible jobs borrow, and not once preempted <c>maxPreemptions</c> times.</summary>
-    private bool CanBorrow(Job job) => job.Spec.Preemptible && job.PreemptionCount < Settings.MaxPreemptions;
+    /// <summary>Only preemptible jobs borrow, and not once preempted <c>maxPreemptions</c> times — unless the job
+    /// could never run inside a guarantee (larger than its path's guarantee, or its budget forces borrowing):
+    /// "wait for guaranteed capacity" would then mean waiting forever, so it keeps borrowing (still preemptible,
+    /// so reclaim stays prompt). Found by trace replay: a 16-GPU job of a project guaranteed 11 GPUs starved.</summary>
+    private bool CanBorrow(Job job) =>
+        job.Spec.Preemptible && (job.PreemptionCount < Settings.MaxPreemptions || !CanEverBeGuaranteed(job));
+
+    private bool CanEverBeGuaranteed(Job job)
+    {
+        var project = _accounts[job.Project];
+        if (ForcedBorrower(project)) return false;
+        for (var t = FirstType(job); t >= 0; t = NextType(job, t))
+        {
+            var fits = true;
+            foreach (var i in project.PathUp)
+                if (_accounts[i].Guarantee[t] < job.TotalGpus) { fits = false; break; }
+            if (fits) return true;
+        }
+        return false;
+    }
 
     private static PendingReason QuotaReason(Job job, Account blocker, int type) =>
         PendingReason.Of(PendingReasonKind.QuotaLimit, blocker.Index, type, job.TotalGpus, blocker.Used[type], blocker.Limit[type]);

@@ -1,0 +1,58 @@
+using System.Globalization;
+using Mekong.Policy;
+
+namespace Mekong.Simulation.Setup;
+
+/// <summary>Applies <c>--set key=value</c> overrides to <see cref="PolicySettings"/>, so an admin can compare
+/// settings without a file. Keys: <c>halfLife</c> (a duration: 3d, 12h, 90m, 45s), <c>reservations</c>,
+/// <c>maxPreemptions</c>, <c>weight.TYPE</c> (fair-share weight of a GPU type).</summary>
+public static class SettingsOverrides
+{
+    public static PolicySettings Apply(PolicySettings settings, IEnumerable<string> overrides)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(overrides);
+        foreach (var item in overrides)
+        {
+            var eq = item.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0) throw new SimulationInputException($"--set '{item}': expected key=value");
+            var key = item[..eq].Trim();
+            var value = item[(eq + 1)..].Trim();
+            settings = key.ToLowerInvariant() switch
+            {
+                "halflife" => settings with { UsageHalfLife = ParseDuration(value, key) },
+                "reservations" => settings with { Reservations = ParseCount(value, key) },
+                "maxpreemptions" => settings with { MaxPreemptions = ParseCount(value, key) },
+                _ when key.StartsWith("weight.", StringComparison.OrdinalIgnoreCase) => WithWeight(settings, key["weight.".Length..], value, key),
+                _ => throw new SimulationInputException($"--set '{item}': unknown key '{key}' (halfLife, reservations, maxPreemptions, weight.TYPE)"),
+            };
+        }
+        return settings;
+    }
+
+    private static PolicySettings WithWeight(PolicySettings settings, string type, string value, string key)
+    {
+        if (!double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var w) || !(w > 0) || double.IsInfinity(w))
+            throw new SimulationInputException($"--set {key}={value}: expected a positive number");
+        var weights = new Dictionary<string, double>(settings.GpuTypeWeights, StringComparer.Ordinal) { [type] = w };
+        return settings with { GpuTypeWeights = weights };
+    }
+
+    private static int ParseCount(string value, string key) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+            ? n
+            : throw new SimulationInputException($"--set {key}={value}: expected a whole number ≥ 0");
+
+    /// <summary>A duration as a number with a unit (s, m, h, d, w) or plain seconds.</summary>
+    public static TimeSpan ParseDuration(string value, string what)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var text = value.Trim();
+        var unit = text.Length > 0 && char.IsLetter(text[^1]) ? char.ToLowerInvariant(text[^1]) : 's';
+        var number = char.IsLetter(text.Length > 0 ? text[^1] : '0') ? text[..^1] : text;
+        var seconds = unit switch { 's' => 1L, 'm' => 60L, 'h' => 3600L, 'd' => 86400L, 'w' => 604800L, _ => 0L };
+        if (seconds == 0 || !double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n) || !(n > 0))
+            throw new SimulationInputException($"{what} '{value}': expected a positive duration like 3d, 12h, 90m or 45s");
+        return TimeSpan.FromSeconds(n * seconds);
+    }
+}
