@@ -18,11 +18,14 @@ namespace Mekong.Policy;
 /// </remarks>
 public sealed partial class PolicyEngine
 {
+    /// <summary>Per shape, the shortest walltime known this decision not to fit now: every job of the shape
+    /// with this walltime or longer fails too (capacity only shrinks and claims only grow within a decision).</summary>
     private readonly Dictionary<ShapeKey, long> _placeFailedAt = [];
     private readonly HashSet<ShapeKey> _reclaimFailed = [];
     private readonly HashSet<(int Project, ShapeKey Shape)> _priorityFailed = [];
     private readonly List<int> _priorityNodes = [];
-    private readonly Dictionary<(int Type, int Gpus), (int Registered, int Up)> _nodeCounts = [];
+    /// <summary>Per type and GPUs per node: nodes big enough, registered and up (computed once per decision).</summary>
+    private readonly (int Stamp, int Registered, int Up)[]?[] _nodeCounts = new (int, int, int)[]?[GpuTypeTable.MaxTypes];
     private readonly List<JobStart> _starts = [];
     private readonly List<JobPreemption> _preemptions = [];
     private double[] _overuse = [];
@@ -82,7 +85,6 @@ public sealed partial class PolicyEngine
         _reclaimFailed.Clear();
         _priorityFailed.Clear();
         _promised.Clear();
-        _nodeCounts.Clear();
         _starts.Clear();
         _preemptions.Clear();
         _placer.ResetCounters();
@@ -352,6 +354,7 @@ public sealed partial class PolicyEngine
         if (!anyLow) return false;
         foreach (var (shape, group) in project.Queue.Groups)
         {
+            if (group.High == 0) continue;
             if (group.Displaced > 0) return true;
             for (var t = shape.Type >= 0 ? shape.Type : 0; t < (shape.Type >= 0 ? shape.Type + 1 : _types.Count); t++)
                 if (!_priorityFailed.Contains((project.Index, shape with { Type = t }))) return true;
@@ -405,7 +408,10 @@ public sealed partial class PolicyEngine
         var request = PlacementRequest.For(job, type);
         if (!_placer.TryPlaceNow(request, now))
         {
-            _placeFailedAt[key] = Math.Min(failedAt == 0 ? long.MaxValue : failedAt, job.WalltimeTicks);
+            // The placer says how long a job of this shape could run and still fit: anything longer fails.
+            var longest = _placer.LongestFittingWalltime;
+            var fails = longest == long.MaxValue ? job.WalltimeTicks : Math.Min(job.WalltimeTicks, longest + 1);
+            _placeFailedAt[key] = failedAt == 0 ? fails : Math.Min(failedAt, fails);
             return false;
         }
         var nodes = _placer.Chosen.ToArray();
@@ -451,17 +457,21 @@ public sealed partial class PolicyEngine
     /// <summary>Explains shapes no up node can take: no such type up, or more than the cluster has.</summary>
     private PendingReason? ShapeReason(Job job, int type)
     {
-        if (!_nodeCounts.TryGetValue((type, job.Spec.GpusPerNode), out var counts))
+        var g = job.Spec.GpusPerNode;
+        var perType = _nodeCounts[type];
+        if (perType is null || perType.Length <= g) perType = _nodeCounts[type] = new (int, int, int)[Math.Max(g + 1, 9)];
+        if (perType[g].Stamp != _stamp)
         {
             int registered = 0, up = 0;
             foreach (var n in _cluster.NodesOfType(type))
             {
-                if (_cluster.GpusOf(n) < job.Spec.GpusPerNode) continue;
+                if (_cluster.GpusOf(n) < g) continue;
                 registered++;
                 if (_cluster.StateOf(n) == NodeState.Up) up++;
             }
-            _nodeCounts[(type, job.Spec.GpusPerNode)] = counts = (registered, up);
+            perType[g] = (_stamp, registered, up);
         }
+        var counts = perType[g];
         if (_cluster.UpGpusOfType(type) == 0)
             return PendingReason.Of(PendingReasonKind.NodeTypeUnavailable, job.Project, type, job.TotalGpus);
         if (counts.Registered < job.Spec.Nodes)

@@ -69,6 +69,20 @@ internal sealed class ReservationBook
         return true;
     }
 
+    /// <summary>The longest walltime a job starting now could have on the node and still leave every claim
+    /// whole: up to the first claim start at which it would not fit; -1 if it does not fit now.</summary>
+    public long LongestFit(ClusterState cluster, int node, long now, int gpus, int cpu, long memory)
+    {
+        if (!Available(cluster, node, now, now, gpus, cpu, memory)) return -1;
+        var longest = long.MaxValue;
+        for (var c = Head(node); c >= 0; c = _claims[c].Next)
+        {
+            var s = _claims[c].Start;
+            if (s > now && s - now < longest && !Available(cluster, node, now, s, gpus, cpu, memory)) longest = s - now;
+        }
+        return longest;
+    }
+
     /// <summary>Free minus claimed at instant <paramref name="t"/> is at least what is asked.</summary>
     private bool Available(ClusterState cluster, int node, long now, long t, int gpus, int cpu, long memory)
     {

@@ -18,7 +18,7 @@ internal sealed class ProjectQueue
         var i = _jobs.BinarySearch(job, JobOrder.Instance);
         _jobs.Insert(i < 0 ? ~i : i, job);
         if (!_groups.TryGetValue(job.Shape, out var group)) _groups.Add(job.Shape, group = new ShapeGroup());
-        group.Add(job.WalltimeTicks, job.DisplacedBy is not null);
+        group.Add(job.WalltimeTicks, job.DisplacedBy is not null, job.Spec.Priority == JobPriority.High);
     }
 
     public void Remove(Job job)
@@ -27,7 +27,7 @@ internal sealed class ProjectQueue
         if (i < 0 || !ReferenceEquals(_jobs[i], job)) throw new InvalidOperationException($"job {job.Id} is not queued");
         _jobs.RemoveAt(i);
         var group = _groups[job.Shape];
-        if (group.Remove(job.WalltimeTicks, job.DisplacedBy is not null) == 0) _groups.Remove(job.Shape);
+        if (group.Remove(job.WalltimeTicks, job.DisplacedBy is not null, job.Spec.Priority == JobPriority.High) == 0) _groups.Remove(job.Shape);
     }
 }
 
@@ -44,16 +44,21 @@ internal sealed class ShapeGroup
     /// so a shape-wide "reclaim failed" does not speak for them.</summary>
     public int Displaced { get; private set; }
 
-    public void Add(long walltime, bool displaced)
+    /// <summary>Members of priority <c>high</c>: only they may preempt the project's low jobs.</summary>
+    public int High { get; private set; }
+
+    public void Add(long walltime, bool displaced, bool high)
     {
+        if (high) High++;
         _walltimes[walltime] = _walltimes.GetValueOrDefault(walltime) + 1;
         Count++;
         if (displaced) Displaced++;
         if (walltime < MinWalltimeTicks) MinWalltimeTicks = walltime;
     }
 
-    public int Remove(long walltime, bool displaced)
+    public int Remove(long walltime, bool displaced, bool high)
     {
+        if (high) High--;
         if (displaced) Displaced--;
         var n = _walltimes[walltime] - 1;
         if (n == 0)

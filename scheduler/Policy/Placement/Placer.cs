@@ -28,6 +28,13 @@ internal sealed partial class Placer
 
     public int Attempts { get; private set; }
 
+    /// <summary>After a failed <see cref="TryPlaceNow"/>: the longest walltime with which the same shape
+    /// would have fitted now (-1 if none). Claims cap how long a job may hold a node; without claims in
+    /// the way a failure means no walltime fits.</summary>
+    public long LongestFittingWalltime { get; private set; }
+
+    private readonly List<long> _longest = [];
+
     public void ResetCounters() => Attempts = 0;
 
     /// <summary>Finds nodes for the request now, respecting every claim. Fills <see cref="Chosen"/>.</summary>
@@ -35,12 +42,20 @@ internal sealed partial class Placer
     {
         Attempts++;
         Chosen.Clear();
+        _longest.Clear();
+        LongestFittingWalltime = -1;
         if (_cluster.CountWithFree(r.Type, r.GpusPerNode) < r.Nodes) return false;
         var visitor = new FitVisitor(this, r, now, r.Nodes == 1 ? Chosen : _candidates);
         _candidates.Clear();
         _cluster.ForEachWithFree(r.Type, r.GpusPerNode, ref visitor);
-        if (r.Nodes == 1) return Chosen.Count == 1;
-        return _gangs.Choose(_candidates, _blockOf, _cluster.BlockCount, r.Nodes, Chosen);
+        var placed = r.Nodes == 1 ? Chosen.Count == 1 : _gangs.Choose(_candidates, _blockOf, _cluster.BlockCount, r.Nodes, Chosen);
+        if (!placed && _longest.Count + _candidates.Count >= r.Nodes)
+        {
+            // Nodes refused only by claims: the job would fit if it ended before enough of them are needed.
+            _longest.Sort();
+            LongestFittingWalltime = _longest[^(r.Nodes - (r.Nodes == 1 ? 0 : _candidates.Count))];
+        }
+        return placed;
     }
 
     private struct FitVisitor(Placer placer, PlacementRequest r, long now, List<int> into) : INodeVisitor
@@ -50,7 +65,12 @@ internal sealed partial class Placer
             var cluster = placer._cluster;
             if (cluster.FreeCpu(node) < r.Cpu || cluster.FreeMemory(node) < r.Memory) return true;
             if (placer._book.HasClaims(node)
-                && !placer._book.Fits(cluster, node, now, now, now + r.Walltime, r.GpusPerNode, r.Cpu, r.Memory)) return true;
+                && !placer._book.Fits(cluster, node, now, now, now + r.Walltime, r.GpusPerNode, r.Cpu, r.Memory))
+            {
+                var longest = placer._book.LongestFit(cluster, node, now, r.GpusPerNode, r.Cpu, r.Memory);
+                if (longest >= 0) placer._longest.Add(longest);
+                return true;
+            }
             into.Add(node);
             return r.Nodes > 1;
         }
