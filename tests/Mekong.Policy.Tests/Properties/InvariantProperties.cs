@@ -54,7 +54,7 @@ public class InvariantProperties(ITestOutputHelper output)
     public void Generated_scenarios_exercise_what_the_invariants_are_about()
     {
         var total = new RunStatistics();
-        foreach (var input in Gen.Sample(ScenarioInput.Arbitrary().Generator, int.Parse(Environment.GetEnvironmentVariable("MEKONG_PROPS_SAMPLES") ?? "100", System.Globalization.CultureInfo.InvariantCulture))) total.Add(PolicyDriver.Run(input, Checks.All));
+        foreach (var input in Gen.Sample(ScenarioInput.Arbitrary().Generator, int.Parse(Environment.GetEnvironmentVariable("MEKONG_PROPS_SAMPLES") ?? "300", System.Globalization.CultureInfo.InvariantCulture))) total.Add(PolicyDriver.Run(input, Checks.All));
         _output.WriteLine(total.ToString());
         Assert.True(total.GangStarts > 0 && total.BorrowingStarts > 0 && total.Preemptions > 0 && total.StartsBesideReservations > 0
             && total.GuaranteeCases > 0 && total.FollowUps > 0, total.ToString());

@@ -226,7 +226,12 @@ public class PreemptionTests
     [Fact]
     public void A_job_preempted_max_preemptions_times_no_longer_borrows()
     {
-        var h = Harness(nodes: 1);
+        // uni-b/nlp is guaranteed one node, held by g; its second job v can only borrow the other node.
+        var h = Harness(nodes: 2);
+        h.Engine.SetAccount(new AccountSpec("uni-b") { Guarantee = new Dictionary<string, int> { ["h100"] = 8 } });
+        h.Engine.SetAccount(new AccountSpec("uni-b/nlp") { Guarantee = new Dictionary<string, int> { ["h100"] = 8 } });
+        var g = h.Submit(Job("g").Gpus(8).In("uni-b/nlp"));
+        h.Pass().ShouldStart(g).ShouldBeGuaranteed(g);
         var v = h.Submit(Job("victim").Gpus(8).In("uni-b/nlp"));
         for (var round = 1; round <= 3; round++)
         {
@@ -239,13 +244,28 @@ public class PreemptionTests
             h.Finish(a);
             Assert.Equal(round, h.Job(v).PreemptionCount);
         }
-        // The node is free, but the victim may no longer borrow: it waits for guaranteed capacity.
+        // A node is free, but the victim may no longer borrow: it waits for guaranteed capacity.
         h.Pass().ShouldStartNothing();
         var why = h.Explain(v);
         Assert.Equal(PendingReasonKind.QuotaLimit, why.Reason);
         Assert.True(why.CannotBorrow);
         Assert.Equal("uni-b/nlp", why.Account);
         Assert.Contains("may not borrow", why.Message, StringComparison.Ordinal);
+
+        // Once the guarantee frees up, it runs inside it.
+        h.Finish(g);
+        h.Pass().ShouldStart(v).ShouldBeGuaranteed(v);
+    }
+
+    [Fact]
+    public void A_job_that_could_never_fit_its_guarantee_keeps_borrowing_after_max_preemptions()
+    {
+        // uni-b/nlp has no guarantee: "wait for guaranteed capacity" would be forever, so it still borrows.
+        var h = Harness(nodes: 1);
+        var v = h.Submit(Job("victim").Gpus(8).In("uni-b/nlp").PreemptedBefore(3));
+        h.Pass().ShouldStart(v).ShouldBorrow(v);
+        var a = h.Submit(Job("a").Gpus(8).In("uni-a/vision"));
+        h.Pass().ShouldPreempt(v);
     }
 
     [Theory]
@@ -254,9 +274,11 @@ public class PreemptionTests
     public void MaxPreemptions_is_a_setting(int preemptedBefore, bool borrows)
     {
         var h = new PolicyHarness(new PolicySettings { MaxPreemptions = 3 });
-        h.Nodes(1, gpus: 8);
-        h.Account("org");
-        h.Account("org/p");
+        h.Nodes(2, gpus: 8);
+        h.Account("org", guarantee: ("h100", 8));
+        h.Account("org/p", guarantee: ("h100", 8));
+        var g = h.Submit(Job("g").Gpus(8).In("org/p"));
+        h.Pass().ShouldStart(g);
         var j = h.Submit(Job("j").Gpus(8).In("org/p").PreemptedBefore(preemptedBefore));
         var plan = h.Pass();
         if (borrows) plan.ShouldStart(j);
