@@ -55,7 +55,7 @@ public sealed partial class PolicyEngine
             var project = _accounts[p];
             if (project.Queue.Count == 0) continue;
             if (!full && !MayHaveGuaranteedJob(project)) { _groupsSkipped++; continue; }
-            if (!full && GuaranteedProvenBlocked(project)) { _groupsSkipped++; continue; }
+            if (!full && GuaranteedProvenBlocked(project, now)) { _groupsSkipped++; continue; }
             ForEachQueued(project, job => GuaranteedStep(project, job, now));
         }
 
@@ -64,7 +64,7 @@ public sealed partial class PolicyEngine
         {
             var project = _accounts[p];
             if (project.Queue.Count == 0) continue;
-            if (!full && ProvenBlocked(project)) { _groupsSkipped++; continue; }
+            if (!full && ProvenBlocked(project, now)) { _groupsSkipped++; continue; }
             ForEachQueued(project, job => BorrowingStep(project, job, now));
         }
 
@@ -251,9 +251,9 @@ public sealed partial class PolicyEngine
 
     /// <summary>Phase 2's counterpart of <see cref="ProvenBlocked"/>: no reservation left, and every group
     /// that could be inside its guarantee is known (this decision) to fail both placement and reclaim.</summary>
-    private bool GuaranteedProvenBlocked(Account project)
+    private bool GuaranteedProvenBlocked(Account project, long now)
     {
-        if (_book.Counted < Settings.Reservations || PriorityPreemptionPossible(project)) return false;
+        if (_book.Counted < Settings.Reservations || PriorityPreemptionPossible(project, now)) return false;
         foreach (var (shape, group) in project.Queue.Groups)
         {
             if (group.Displaced > 0) return false;
@@ -313,28 +313,7 @@ public sealed partial class PolicyEngine
         var key = (project.Index, job.Shape with { Type = type });
         var memo = job.DisplacedBy is null;
         if (memo && _priorityFailed.Contains(key)) return false;
-
-        // Only nodes running the project's own low jobs can yield victims; a gang may add nodes with room.
-        _priorityNodes.Clear();
-        foreach (var v in project.Running)
-            if (v.Status == JobStatus.Running && v.Spec.Priority == JobPriority.Low && v.AllocatedType == type) _priorityNodes.AddRange(v.Nodes);
-        if (_priorityNodes.Count > 0 && request.Nodes > 1)
-        {
-            var visitor = new CollectNodes(_priorityNodes);
-            _cluster.ForEachWithFree(type, request.GpusPerNode, ref visitor);
-        }
-        _priorityNodes.Sort();
-        var distinct = 0;
-        for (var i = 0; i < _priorityNodes.Count; i++)
-            if (i == 0 || _priorityNodes[i] != _priorityNodes[i - 1]) _priorityNodes[distinct++] = _priorityNodes[i];
-        _priorityNodes.RemoveRange(distinct, _priorityNodes.Count - distinct);
-
-        var found = _priorityNodes.Count > 0 && _victims.Find(request, now,
-            v => v.Status == JobStatus.Running && v.Project == project.Index && v.Spec.Priority == JobPriority.Low
-                 && !(job.DisplacedBy?.Contains(v.Id) ?? false),
-            v => 0,
-            _priorityNodes);
-        if (!found)
+        if (!FindPriorityVictims(project, request, now, job.DisplacedBy))
         {
             if (memo) _priorityFailed.Add(key);
             return false;
@@ -343,9 +322,36 @@ public sealed partial class PolicyEngine
         return true;
     }
 
-    /// <summary>Whether a high job of the project might still displace one of its low jobs in this decision:
-    /// the project allows it, runs a low job, and some shape group has not already failed to find victims.</summary>
-    private bool PriorityPreemptionPossible(Account project)
+    /// <summary>Searches the project's own running low jobs for victims (reads state only).</summary>
+    private bool FindPriorityVictims(Account project, in PlacementRequest request, long now, List<JobId>? displacedBy)
+    {
+        // Only nodes running the project's own low jobs can yield victims; a gang may add nodes with room.
+        _priorityNodes.Clear();
+        foreach (var v in project.Running)
+            if (v.Status == JobStatus.Running && v.Spec.Priority == JobPriority.Low && v.AllocatedType == request.Type) _priorityNodes.AddRange(v.Nodes);
+        if (_priorityNodes.Count == 0) return false;
+        if (request.Nodes > 1)
+        {
+            var visitor = new CollectNodes(_priorityNodes);
+            _cluster.ForEachWithFree(request.Type, request.GpusPerNode, ref visitor);
+        }
+        _priorityNodes.Sort();
+        var distinct = 0;
+        for (var i = 0; i < _priorityNodes.Count; i++)
+            if (i == 0 || _priorityNodes[i] != _priorityNodes[i - 1]) _priorityNodes[distinct++] = _priorityNodes[i];
+        _priorityNodes.RemoveRange(distinct, _priorityNodes.Count - distinct);
+        var index = project.Index;
+        return _victims.Find(request, now,
+            v => v.Status == JobStatus.Running && v.Project == index && v.Spec.Priority == JobPriority.Low
+                 && !(displacedBy?.Contains(v.Id) ?? false),
+            v => 0,
+            _priorityNodes);
+    }
+
+    /// <summary>Whether a high job of the project might still displace one of its low jobs in this decision.
+    /// Each high shape group not yet known to fail is searched now (the search only reads state, and a
+    /// project that is skipped changes nothing), so the answer is exact.</summary>
+    private bool PriorityPreemptionPossible(Account project, long now)
     {
         if (!project.PriorityPreemption) return false;
         var anyLow = false;
@@ -357,7 +363,13 @@ public sealed partial class PolicyEngine
             if (group.High == 0) continue;
             if (group.Displaced > 0) return true;
             for (var t = shape.Type >= 0 ? shape.Type : 0; t < (shape.Type >= 0 ? shape.Type + 1 : _types.Count); t++)
-                if (!_priorityFailed.Contains((project.Index, shape with { Type = t }))) return true;
+            {
+                var key = (project.Index, shape with { Type = t });
+                if (_priorityFailed.Contains(key)) continue;
+                var request = new PlacementRequest(t, shape.Nodes, shape.GpusPerNode, shape.Cpu, shape.Memory, group.MinWalltimeTicks);
+                if (FindPriorityVictims(project, request, now, null)) return true;
+                _priorityFailed.Add(key);
+            }
         }
         return false;
     }
@@ -375,9 +387,9 @@ public sealed partial class PolicyEngine
     /// A group refused by admission (limit, held budget) is blocked outright; a group that only fails
     /// placement (known this decision not to fit even at its shortest walltime) is blocked once no
     /// reservation is left to hand out. Priority preemption is never skipped.</summary>
-    private bool ProvenBlocked(Account project)
+    private bool ProvenBlocked(Account project, long now)
     {
-        if (PriorityPreemptionPossible(project)) return false;
+        if (PriorityPreemptionPossible(project, now)) return false;
         var budget = BudgetBlocker(project);
         if (budget is { Budget.OnExhausted: BudgetAction.Hold }) return true;
         var reservationsLeft = _book.Counted < Settings.Reservations;
