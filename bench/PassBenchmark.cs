@@ -79,6 +79,7 @@ internal sealed class PassBenchmark(BenchOptions o)
             ["repeat"] = o.Repeat,
             ["seed"] = o.Seed,
             ["churn"] = o.EffectiveChurn,
+            ["priority_preemption_pct"] = o.PriorityPreemptionPercent,
             ["build_s"] = Stats.Round(buildS),
             ["first_pass_ms"] = Stats.Round(firstMs),
             ["first_pass_starts"] = first.Starts.Count,
