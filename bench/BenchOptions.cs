@@ -19,7 +19,7 @@ internal sealed record BenchOptions
     /// <summary>Percent of projects that allow priority preemption (high preempts the project's own low jobs).</summary>
     public int PriorityPreemptionPercent { get; init; } = 20;
     /// <summary>Wall-clock cap on the event phase (seconds): sampling stops early when a decision is very slow.</summary>
-    public int EventBudgetSeconds { get; init; } = 120;
+    public int EventBudgetSeconds { get; init; } = 60;
     public bool Json { get; init; }
     public bool Profile { get; init; }
 
