@@ -16,6 +16,10 @@ internal sealed record BenchOptions
     /// <summary>Running jobs finished (and as many new jobs submitted) between two measured passes; -1: 1% of running.</summary>
     public int Churn { get; init; } = -1;
     public int Seed { get; init; } = 42;
+    /// <summary>Percent of projects that allow priority preemption (high preempts the project's own low jobs).</summary>
+    public int PriorityPreemptionPercent { get; init; } = 20;
+    /// <summary>Wall-clock cap on the event phase (seconds): sampling stops early when a decision is very slow.</summary>
+    public int EventBudgetSeconds { get; init; } = 60;
     public bool Json { get; init; }
     public bool Profile { get; init; }
 
@@ -42,6 +46,8 @@ internal sealed record BenchOptions
                 "--event-warmup" => o with { EventWarmup = Next() },
                 "--churn" => o with { Churn = Next() },
                 "--seed" => o with { Seed = Next() },
+                "--priority-preemption-pct" => o with { PriorityPreemptionPercent = Next() },
+                "--event-budget-s" => o with { EventBudgetSeconds = Next() },
                 "--json" => o with { Json = true },
                 "--profile" => o with { Profile = true },
                 _ => throw new ArgumentException($"unknown option {a}"),

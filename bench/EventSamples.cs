@@ -14,6 +14,7 @@ internal sealed class EventSamples
     public List<double> Skipped { get; } = [];
     public List<double> Attempts { get; } = [];
     public int Starts { get; private set; }
+    public bool Truncated { get; set; }
     public int Preemptions { get; private set; }
 
     public void Add(bool submit, double eventUs, double decideUs, SchedulingPlan plan)

@@ -79,6 +79,7 @@ internal sealed class PassBenchmark(BenchOptions o)
             ["repeat"] = o.Repeat,
             ["seed"] = o.Seed,
             ["churn"] = o.EffectiveChurn,
+            ["priority_preemption_pct"] = o.PriorityPreemptionPercent,
             ["build_s"] = Stats.Round(buildS),
             ["first_pass_ms"] = Stats.Round(firstMs),
             ["first_pass_starts"] = first.Starts.Count,
@@ -94,6 +95,7 @@ internal sealed class PassBenchmark(BenchOptions o)
             ["gc_gen0_during_passes"] = passGc0,
             ["gc_gen2_during_passes"] = passGc2,
             ["event_samples"] = ev.Total.Count,
+            ["event_samples_truncated"] = ev.Truncated,
             ["event_us_median"] = Stats.Round(Stats.Median(ev.Total), 1),
             ["event_us_p99"] = Stats.Round(Stats.Percentile(ev.Total, 99), 1),
             ["event_us_max"] = Stats.Round(ev.Total.Count == 0 ? 0 : ev.Total.Max(), 1),
@@ -144,8 +146,23 @@ internal sealed class PassBenchmark(BenchOptions o)
         var ev = new EventSamples();
         var engine = _c.Engine;
         var total = o.EventWarmup + o.Events;
+        var budget = Stopwatch.StartNew();
         for (var i = 0; i < total; i++)
         {
+            // Warm-up gets at most a quarter of the budget; the rest is for measured samples.
+            if (i < o.EventWarmup && budget.Elapsed.TotalSeconds > o.EventBudgetSeconds / 4.0)
+            {
+                Console.WriteLine($"events: warm-up cut to {i} events (over a quarter of the budget)");
+                i = o.EventWarmup;
+                total = i + o.Events;
+                budget.Restart();
+            }
+            if (budget.Elapsed.TotalSeconds > o.EventBudgetSeconds)
+            {
+                Console.WriteLine($"events: stopped after {i} events, over the {o.EventBudgetSeconds} s budget");
+                ev.Truncated = true;
+                break;
+            }
             _c.Clock.Advance(TimeSpan.FromMilliseconds(500));
             var submit = i % 2 == 0;
             JobSpec? spec = submit ? _c.NewJob(_c.Clock.GetUtcNow()) : null;

@@ -4,7 +4,7 @@ using Mekong.Bench;
 if (args.Length == 0 || args[0] is "-h" or "--help")
 {
     Console.WriteLine("usage: Mekong.Bench pass [--nodes N] [--gpus-per-node N] [--projects N] [--pending N] [--running N]");
-    Console.WriteLine("                         [--repeat N] [--events N] [--event-warmup N] [--churn N] [--seed N] [--json] [--profile]");
+    Console.WriteLine("                         [--repeat N] [--events N] [--event-warmup N] [--churn N] [--seed N] [--event-budget-s N] [--priority-preemption-pct N] [--json] [--profile]");
     return args.Length == 0 ? 2 : 0;
 }
 

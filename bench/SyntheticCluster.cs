@@ -142,7 +142,7 @@ internal sealed class SyntheticCluster
                     Guarantee = Types.Select((ty, t) => (ty.Name, guarantee[t])).ToDictionary(),
                     Limit = limited ? Types.Select((ty, t) => (ty.Name, (2 * guarantee[t]) + (8 * _o.GpusPerNode))).ToDictionary() : new Dictionary<string, int>(),
                     Budget = budget ? new Budget(10_000_000, BudgetPeriod.Quarter, BudgetAction.Hold) : null,
-                    PriorityPreemption = _rng.NextDouble() < 0.2,
+                    PriorityPreemption = _rng.NextDouble() * 100 < _o.PriorityPreemptionPercent,
                 });
                 _projectInfo.Add((path, o, guarantee));
             }
