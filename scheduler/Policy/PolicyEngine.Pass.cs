@@ -24,6 +24,13 @@ public sealed partial class PolicyEngine
     private readonly HashSet<ShapeKey> _reclaimFailed = [];
     private readonly HashSet<(int Project, ShapeKey Shape)> _priorityFailed = [];
     private readonly List<int> _priorityNodes = [];
+
+    /// <summary>Pending jobs whose victims are stopping for them, in id order.</summary>
+    private readonly SortedSet<JobId> _reclaiming = [];
+    private readonly List<JobId> _dropped = [];
+
+    /// <summary>Per account: the decision in which the project had a job waiting for victims (never skipped then).</summary>
+    private int[] _waitingStamp = [];
     /// <summary>Per type and GPUs per node: nodes big enough, registered and up (computed once per decision).</summary>
     private readonly (int Stamp, int Registered, int Up)[]?[] _nodeCounts = new (int, int, int)[]?[GpuTypeTable.MaxTypes];
     private readonly List<JobStart> _starts = [];
@@ -48,6 +55,7 @@ public sealed partial class PolicyEngine
         _accounts.AccrueAll(now);
         _fairTree.Compute(_accounts);
         BeginDecision();
+        ReclaimOutstanding(now);
 
         // Phase 2 — guaranteed jobs, with reclaim by preemption.
         foreach (var p in _fairTree.Order)
@@ -91,6 +99,7 @@ public sealed partial class PolicyEngine
         _visited = 0;
         _groupsSkipped = 0;
         if (_overuse.Length < _accounts.Count) _overuse = new double[_accounts.Count * 2];
+        if (_waitingStamp.Length < _accounts.Count) _waitingStamp = new int[_accounts.Count * 2];
         Array.Fill(_overuse, double.NaN);
     }
 
@@ -139,7 +148,7 @@ public sealed partial class PolicyEngine
     {
         var request = PlacementRequest.For(job, type);
         var key = job.Shape with { Type = type };
-        if (ResumeReclaim(job, type, request, now, promise: true)) return true;
+        if (ResumeReclaim(job, type, promise: true)) return true;
         var memo = job.DisplacedBy is null;
         if (memo && _reclaimFailed.Contains(key)) return false;
         var found = _victims.Find(request, now,
@@ -166,48 +175,69 @@ public sealed partial class PolicyEngine
         }
         job.ReclaimNodes = [.. _victims.Nodes];
         job.ReclaimType = type;
-        ClaimReclaimed(job, type, request, job.ReclaimNodes, _victims.ReadyTicks, promise: kind == PreemptionKind.GuaranteeReclaim);
+        _reclaiming.Add(job.Id);
+        if (kind == PreemptionKind.GuaranteeReclaim) PromiseGuarantee(job, type);
+        ClaimReclaimed(job, request, job.ReclaimNodes, _victims.ReadyTicks);
     }
 
-    /// <summary>The job holds the nodes its victims are vacating until their grace periods end; a reclaiming
-    /// job also keeps its guarantee room meanwhile (see <see cref="PromiseGuarantee"/>).</summary>
-    private void ClaimReclaimed(Job job, int type, in PlacementRequest request, int[] nodes, long ready, bool promise)
+    /// <summary>The job holds the nodes its victims are vacating until their grace periods end.</summary>
+    private void ClaimReclaimed(Job job, in PlacementRequest request, int[] nodes, long ready)
     {
-        if (promise) PromiseGuarantee(job, type);
-        _book.Add(new Reservation(job.Id, new DateTimeOffset(ready, TimeSpan.Zero), NodeNames(nodes), request.GpusPerNode, _types.NameOf(type)),
+        _book.Add(new Reservation(job.Id, new DateTimeOffset(ready, TimeSpan.Zero), NodeNames(nodes), request.GpusPerNode, _types.NameOf(request.Type)),
             nodes, ready, ready + request.Walltime, request.GpusPerNode, request.Cpu, request.Memory, counted: false);
-        job.Reason = new PendingReason(PendingReasonKind.Reserved, job.Project, type, job.TotalGpus, 0, 0, ready, 0);
+        job.Reason = new PendingReason(PendingReasonKind.Reserved, job.Project, request.Type, job.TotalGpus, 0, 0, ready, 0);
     }
 
-    /// <summary>A job already waiting for its victims keeps its nodes while they are still unclaimed by
-    /// higher-ranked jobs and what is free plus what is stopping there still fits it: no new search.</summary>
-    private bool ResumeReclaim(Job job, int type, in PlacementRequest request, long now, bool promise)
+    /// <summary>Capacity preempted for a job is that job's: at the start of every decision, each job still
+    /// waiting for its victims re-claims their nodes (in id order), before any other job is considered —
+    /// as long as the nodes are up and what is free plus what is stopping there still fits it.</summary>
+    private void ReclaimOutstanding(long now)
     {
-        if (job.ReclaimNodes is not { } nodes || job.ReclaimType != type) return false;
-        var ready = now;
-        foreach (var n in nodes)
+        _dropped.Clear();
+        foreach (var id in _reclaiming)
         {
-            if (_cluster.StateOf(n) != NodeState.Up || _book.HasClaims(n)) return Forget();
-            int gpus = _cluster.FreeGpus(n), cpu = _cluster.FreeCpu(n);
-            var memory = _cluster.FreeMemory(n);
-            foreach (var t in _cluster.Tenants(n))
+            if (!_jobs.TryGetValue(id, out var job) || job.Status != JobStatus.Pending || job.ReclaimNodes is not { } nodes)
             {
-                if (t.Job.Status != JobStatus.Terminating) continue;
-                gpus += t.Gpus;
-                cpu += t.Cpu;
-                memory += t.Memory;
-                ready = Math.Max(ready, t.Job.KillTicks);
+                _dropped.Add(id);
+                continue;
             }
-            if (gpus < request.GpusPerNode || cpu < request.Cpu || memory < request.Memory) return Forget();
+            var request = PlacementRequest.For(job, job.ReclaimType);
+            var ready = now;
+            var valid = true;
+            foreach (var n in nodes)
+            {
+                if (_cluster.StateOf(n) != NodeState.Up) { valid = false; break; }
+                int gpus = _cluster.FreeGpus(n), cpu = _cluster.FreeCpu(n);
+                var memory = _cluster.FreeMemory(n);
+                foreach (var t in _cluster.Tenants(n))
+                {
+                    if (t.Job.Status != JobStatus.Terminating) continue;
+                    gpus += t.Gpus;
+                    cpu += t.Cpu;
+                    memory += t.Memory;
+                    ready = Math.Max(ready, t.Job.KillTicks);
+                }
+                if (gpus < request.GpusPerNode || cpu < request.Cpu || memory < request.Memory) { valid = false; break; }
+            }
+            if (!valid)
+            {
+                job.ReclaimNodes = null;
+                _dropped.Add(id);
+                continue;
+            }
+            ClaimReclaimed(job, request, nodes, ready);
+            _waitingStamp[job.Project] = _stamp;
         }
-        ClaimReclaimed(job, type, request, nodes, ready, promise);
-        return true;
+        foreach (var id in _dropped) _reclaiming.Remove(id);
+    }
 
-        bool Forget()
-        {
-            job.ReclaimNodes = null;
-            return false;
-        }
+    /// <summary>A job waiting for its victims already holds its claim (see <see cref="ReclaimOutstanding"/>).
+    /// A reclaiming job keeps its guarantee room too (see <see cref="PromiseGuarantee"/>).</summary>
+    private bool ResumeReclaim(Job job, int type, bool promise)
+    {
+        if (job.ReclaimNodes is null || job.ReclaimType != type) return false;
+        if (promise) PromiseGuarantee(job, type);
+        return true;
     }
 
     /// <summary>How far the project is over its fair share: its fraction of all usage over its entitled
@@ -253,7 +283,7 @@ public sealed partial class PolicyEngine
     /// that could be inside its guarantee is known (this decision) to fail both placement and reclaim.</summary>
     private bool GuaranteedProvenBlocked(Account project, long now)
     {
-        if (_book.Counted < Settings.Reservations || PriorityPreemptionPossible(project, now)) return false;
+        if (_book.Counted < Settings.Reservations || _waitingStamp[project.Index] == _stamp || PriorityPreemptionPossible(project, now)) return false;
         foreach (var (shape, group) in project.Queue.Groups)
         {
             if (group.Displaced > 0) return false;
@@ -309,7 +339,7 @@ public sealed partial class PolicyEngine
     private bool TryPriorityPreemption(Account project, Job job, int type, long now)
     {
         var request = PlacementRequest.For(job, type);
-        if (ResumeReclaim(job, type, request, now, promise: false)) return true;
+        if (ResumeReclaim(job, type, promise: false)) return true;
         var key = (project.Index, job.Shape with { Type = type });
         var memo = job.DisplacedBy is null;
         if (memo && _priorityFailed.Contains(key)) return false;
@@ -389,7 +419,7 @@ public sealed partial class PolicyEngine
     /// reservation is left to hand out. Priority preemption is never skipped.</summary>
     private bool ProvenBlocked(Account project, long now)
     {
-        if (PriorityPreemptionPossible(project, now)) return false;
+        if (_waitingStamp[project.Index] == _stamp || PriorityPreemptionPossible(project, now)) return false;
         var budget = BudgetBlocker(project);
         if (budget is { Budget.OnExhausted: BudgetAction.Hold }) return true;
         var reservationsLeft = _book.Counted < Settings.Reservations;
@@ -415,9 +445,10 @@ public sealed partial class PolicyEngine
 
     private bool TryStartNow(Job job, int type, bool borrowing, long now)
     {
+        var request = PlacementRequest.For(job, type);
+        if (job.ReclaimNodes is not null) return TryStartReclaimer(job, type, borrowing, request, now);
         var key = job.Shape with { Type = type };
         if (_placeFailedAt.TryGetValue(key, out var failedAt) && failedAt <= job.WalltimeTicks) return false;
-        var request = PlacementRequest.For(job, type);
         if (!_placer.TryPlaceNow(request, now))
         {
             // The placer says how long a job of this shape could run and still fit: anything longer fails.
@@ -426,6 +457,25 @@ public sealed partial class PolicyEngine
             _placeFailedAt[key] = failedAt == 0 ? fails : Math.Min(failedAt, fails);
             return false;
         }
+        Start(job, type, borrowing, request, now);
+        return true;
+    }
+
+    /// <summary>A job waiting for its victims places ignoring its own claims (the capacity is its own);
+    /// it neither reads nor feeds the shape memo, which speaks for jobs without such claims.</summary>
+    private bool TryStartReclaimer(Job job, int type, bool borrowing, in PlacementRequest request, long now)
+    {
+        _book.Ignoring = job.Id;
+        var placed = _placer.TryPlaceNow(request, now);
+        _book.Ignoring = default;
+        if (!placed) return false;
+        _book.Release(job.Id, job.ReclaimNodes!);
+        Start(job, type, borrowing, request, now);
+        return true;
+    }
+
+    private void Start(Job job, int type, bool borrowing, in PlacementRequest request, long now)
+    {
         var nodes = _placer.Chosen.ToArray();
         var masks = new ulong[nodes.Length];
         var allocations = new NodeAllocation[nodes.Length];
@@ -437,7 +487,6 @@ public sealed partial class PolicyEngine
         StartRunning(job, type, nodes, masks, borrowing, now, fromQueue: true);
         job.Reason = default;
         _starts.Add(new JobStart(job.Id, allocations, _types.NameOf(type), borrowing));
-        return true;
     }
 
     private void ReserveOrExplain(Job job, int type, long now)

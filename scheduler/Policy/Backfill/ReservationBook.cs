@@ -20,6 +20,9 @@ internal sealed class ReservationBook
 
     public IReadOnlyList<Reservation> Reservations => _reservations;
 
+    /// <summary>A job whose own claims do not count against it (while it is being placed); default: none.</summary>
+    public JobId Ignoring { get; set; }
+
     /// <summary>Nodes that carry at least one claim in this decision.</summary>
     public IReadOnlyList<int> ClaimedNodes => _claimedNodes;
 
@@ -64,6 +67,7 @@ internal sealed class ReservationBook
         for (var c = Head(node); c >= 0; c = _claims[c].Next)
         {
             var s = _claims[c].Start;
+            if (_claims[c].Job == Ignoring && Ignoring != default) continue;
             if (s > start && s < end && !Available(cluster, node, now, s, gpus, cpu, memory)) return false;
         }
         return true;
@@ -102,12 +106,30 @@ internal sealed class ReservationBook
         for (var i = Head(node); i >= 0; i = _claims[i].Next)
         {
             ref readonly var claim = ref System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_claims)[i];
-            if (claim.Start > t || claim.End <= t) continue;
+            if (claim.Start > t || claim.End <= t || (claim.Job == Ignoring && Ignoring != default)) continue;
             g -= claim.Gpus;
             c -= claim.Cpu;
             m -= claim.Memory;
         }
         return g >= gpus && c >= cpu && m >= memory;
+    }
+
+    /// <summary>Drops a job's uncounted reservation and its claims on the nodes (it has started there: its
+    /// GPUs are now taken for real).</summary>
+    public void Release(JobId job, ReadOnlySpan<int> nodes)
+    {
+        _reservations.RemoveAll(r => r.Job == job);
+        var claims = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_claims);
+        foreach (var node in nodes)
+        {
+            for (var c = Head(node); c >= 0; c = claims[c].Next)
+            {
+                if (claims[c].Job != job) continue;
+                claims[c].Gpus = 0;
+                claims[c].Cpu = 0;
+                claims[c].Memory = 0;
+            }
+        }
     }
 
     /// <summary>Adds the end of every claim on the node to <paramref name="into"/>.</summary>

@@ -35,6 +35,7 @@ public sealed class PolicyDriver
     private readonly List<string> _trace = [];
     // What the host knows and the engine's views do not show: kill deadlines of stopping jobs, and who displaced whom.
     private readonly Dictionary<JobId, long> _killTicks = [];
+    private readonly Dictionary<JobId, Reservation> _reclaimClaims = [];
     private readonly Dictionary<JobId, HashSet<JobId>> _displacedBy = [];
     private long _nextId = 1;
 
@@ -201,6 +202,9 @@ public sealed class PolicyDriver
         if (planA.Reservations.Count > 0) Statistics.StartsBesideReservations += planA.Starts.Count(s => !planA.Reservations.Any(r => r.Job == s.Job));
         foreach (var p in planA.Preemptions)
         {
+            // Capacity preempted for a job is that job's until it starts: remember what it claims.
+            var claim = planA.Reservations.LastOrDefault(r => r.Job == p.For);
+            if (claim is not null) _reclaimClaims[p.For] = claim;
             _killTicks[p.Victim] = now + p.GracePeriod.Ticks;
             if (!_displacedBy.TryGetValue(p.Victim, out var by)) _displacedBy[p.Victim] = by = [];
             by.Add(p.For);
@@ -272,7 +276,11 @@ public sealed class PolicyDriver
         var first = ReferenceModel.FirstGuaranteed(jobs, A.FairShareOrder(), _specs, _def.Types);
         if (first?.Spec.GpuType is null) return null;
         var protectedJobs = _displacedBy.TryGetValue(first.Spec.Id, out var by) ? by : [];
-        return ReferenceModel.FitsWithoutBorrowers(first, jobs, A.Nodes(), protectedJobs) ? first : null;
+        // Jobs still waiting for their victims hold what was preempted for them.
+        foreach (var id in _reclaimClaims.Keys.ToList())
+            if (jobs.SingleOrDefault(j => j.Spec.Id == id) is not { Status: JobStatus.Pending }) _reclaimClaims.Remove(id);
+        var claimed = _reclaimClaims.Where(c => c.Key != first.Spec.Id).Select(c => c.Value).ToList();
+        return ReferenceModel.FitsWithoutBorrowers(first, jobs, A.Nodes(), protectedJobs, claimed) ? first : null;
     }
 
     /// <summary>Invariant 4, second half: the victims' processes end (the host reports each), and one more

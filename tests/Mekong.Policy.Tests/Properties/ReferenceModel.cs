@@ -136,7 +136,8 @@ public static class ReferenceModel
     /// borrowers that displaced this job earlier, which it may never take back: no preemption loops).
     /// Brute force: a node qualifies when its GPUs minus those held by non-borrowing (or protected) jobs
     /// leave GpusPerNode; the job fits when at least Nodes nodes qualify.</summary>
-    public static bool FitsWithoutBorrowers(JobView job, IReadOnlyList<JobView> jobs, IReadOnlyList<NodeView> nodes, IReadOnlySet<JobId> protectedJobs)
+    public static bool FitsWithoutBorrowers(JobView job, IReadOnlyList<JobView> jobs, IReadOnlyList<NodeView> nodes, IReadOnlySet<JobId> protectedJobs,
+        IReadOnlyList<Reservation> reclaimClaims)
     {
         var qualifying = 0;
         foreach (var n in nodes)
@@ -149,6 +150,8 @@ public static class ReferenceModel
                 foreach (var a in j.Allocations)
                     if (a.Node == n.Spec.Name) held += a.GpuCount;
             }
+            // A node that another job's victims are vacating is that job's: reclaim does not look there.
+            if (reclaimClaims.Any(c => c.Nodes.Contains(n.Spec.Name))) continue;
             if (n.Spec.Gpus - held >= job.Spec.GpusPerNode) qualifying++;
         }
         return qualifying >= job.Spec.Nodes;
