@@ -31,6 +31,9 @@ public sealed partial class PolicyEngine
 
     /// <summary>Per account: the decision in which the project had a job waiting for victims (never skipped then).</summary>
     private int[] _waitingStamp = [];
+
+    /// <summary>Per account: the decision in which one of its waiting jobs had a node with its share free.</summary>
+    private int[] _readyStamp = [];
     /// <summary>Per type and GPUs per node: nodes big enough, registered and up (computed once per decision).</summary>
     private readonly (int Stamp, int Registered, int Up)[]?[] _nodeCounts = new (int, int, int)[]?[GpuTypeTable.MaxTypes];
     private readonly List<JobStart> _starts = [];
@@ -62,7 +65,7 @@ public sealed partial class PolicyEngine
         {
             var project = _accounts[p];
             if (project.Queue.Count == 0) continue;
-            if (!full && !MayHaveGuaranteedJob(project)) { _groupsSkipped++; continue; }
+            if (!full && _readyStamp[p] != _stamp && !MayHaveGuaranteedJob(project)) { _groupsSkipped++; continue; }
             if (!full && GuaranteedProvenBlocked(project, now)) { _groupsSkipped++; continue; }
             ForEachQueued(project, job => GuaranteedStep(project, job, now));
         }
@@ -100,6 +103,7 @@ public sealed partial class PolicyEngine
         _groupsSkipped = 0;
         if (_overuse.Length < _accounts.Count) _overuse = new double[_accounts.Count * 2];
         if (_waitingStamp.Length < _accounts.Count) _waitingStamp = new int[_accounts.Count * 2];
+        if (_readyStamp.Length < _accounts.Count) _readyStamp = new int[_accounts.Count * 2];
         Array.Fill(_overuse, double.NaN);
     }
 
@@ -227,8 +231,18 @@ public sealed partial class PolicyEngine
             }
             ClaimReclaimed(job, request, nodes, ready);
             _waitingStamp[job.Project] = _stamp;
+            // While none of its nodes has its share free, the job's own claims give it no room anywhere, so
+            // what is proven about its shape holds for it too; once one has, its project is visited job by job.
+            if (AnyNodeReady(nodes, request)) _readyStamp[job.Project] = _stamp;
         }
         foreach (var id in _dropped) _reclaiming.Remove(id);
+    }
+
+    private bool AnyNodeReady(int[] nodes, in PlacementRequest request)
+    {
+        foreach (var n in nodes)
+            if (_cluster.FreeGpus(n) >= request.GpusPerNode && _cluster.FreeCpu(n) >= request.Cpu && _cluster.FreeMemory(n) >= request.Memory) return true;
+        return false;
     }
 
     /// <summary>A job waiting for its victims already holds its claim (see <see cref="ReclaimOutstanding"/>).
@@ -419,7 +433,7 @@ public sealed partial class PolicyEngine
     /// reservation is left to hand out. Priority preemption is never skipped.</summary>
     private bool ProvenBlocked(Account project, long now)
     {
-        if (_waitingStamp[project.Index] == _stamp || PriorityPreemptionPossible(project, now)) return false;
+        if (_readyStamp[project.Index] == _stamp || PriorityPreemptionPossible(project, now)) return false;
         var budget = BudgetBlocker(project);
         if (budget is { Budget.OnExhausted: BudgetAction.Hold }) return true;
         var reservationsLeft = _book.Counted < Settings.Reservations;
