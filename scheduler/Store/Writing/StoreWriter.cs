@@ -136,7 +136,7 @@ public sealed class StoreWriter : IAsyncDisposable
 
     internal long NextJobId() => ++_lastJobId;
 
-    private Task<T> Enqueue<T>(Mutation<T> mutation)
+    internal Task<T> Enqueue<T>(Mutation<T> mutation)
     {
         if (!_queue.Writer.TryWrite(mutation)) throw new ObjectDisposedException(nameof(StoreWriter), "the store is closed");
         return mutation.Completion;
