@@ -15,7 +15,7 @@ internal sealed class SubmitJob(JobSpec spec, JobCommand command) : Mutation<Job
     public override void Apply(WriteSession session)
     {
         var s = _stored!;
-        session.Execute("""
+        session.ExecuteDeferred("""
             INSERT INTO jobs (id, project, user_name, name, nodes, gpus_per_node, gpu_type, walltime, cpu_per_node,
                 memory_mb_per_node, priority, preemptible, grace_period, requeue, command, env, working_dir, image,
                 state, submit_time, borrowing, preemption_count)
@@ -97,6 +97,6 @@ internal sealed class TransitionJob(JobTransition t) : Mutation<bool>
 internal static class Events
 {
     public static void Append(WriteSession session, JobId job, DateTimeOffset at, JobState state, string? reason) =>
-        session.Execute("INSERT INTO job_events (job_id, at, state, reason) VALUES (@p0, @p1, @p2, @p3)",
+        session.ExecuteDeferred("INSERT INTO job_events (job_id, at, state, reason) VALUES (@p0, @p1, @p2, @p3)",
             job.Value, at.UtcTicks, state.ToText(), reason);
 }

@@ -216,6 +216,7 @@ public sealed class StoreWriter : IAsyncDisposable
                 try
                 {
                     batch[i].Apply(_session);
+                    _session.FlushDeferred(); // its deferred statements must fail inside its own savepoint
                     refused[i] = null;
                     _session.ReleaseSavepoint("m");
                 }
