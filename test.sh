@@ -4,6 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# The store's tests run on SQLite and on a real PostgreSQL, which this script installs and starts (as root).
+MEKONG_TEST_POSTGRES="${MEKONG_TEST_POSTGRES:-$(scripts/start-postgres.sh | tail -1)}"
+export MEKONG_TEST_POSTGRES
+
 dotnet build Mekong.slnx -c Release -warnaserror
 
 log=$(mktemp)

@@ -1,0 +1,117 @@
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Mekong.Store.Tests;
+
+/// <summary>The same contract on a real SQLite file in a fresh temporary directory.</summary>
+public sealed class SqliteStoreTests : StoreContractTests, IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("mekong-store-").FullName;
+
+    protected override StoreBackend Backend => StoreBackend.Sqlite;
+
+    protected override string StoreString => $"Data Source={Path.Combine(_directory, "mekong.db")}";
+
+    protected override void ExecuteRaw(string sql)
+    {
+        using var connection = new SqliteConnection(StoreString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    protected override List<string> ReadAllText(string table)
+    {
+        using var connection = new SqliteConnection(StoreString);
+        connection.Open();
+        return ReadAll(connection, table);
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp directory is harmless.
+        }
+    }
+}
+
+/// <summary>The same contract on a real PostgreSQL server, each test in its own fresh schema.</summary>
+[Collection(nameof(PostgresGroup))]
+public sealed class PostgresStoreTests : StoreContractTests, IDisposable
+{
+    private readonly PostgresServer _server;
+    private readonly string _schema = $"t_{Guid.NewGuid():N}";
+
+    public PostgresStoreTests(PostgresServer server)
+    {
+        _server = server;
+        _server.Execute($"CREATE SCHEMA {_schema}");
+    }
+
+    protected override StoreBackend Backend => StoreBackend.Postgres;
+
+    protected override string StoreString => new NpgsqlConnectionStringBuilder(_server.ConnectionString) { SearchPath = _schema }.ConnectionString;
+
+    protected override void ExecuteRaw(string sql)
+    {
+        using var connection = new NpgsqlConnection(StoreString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    protected override List<string> ReadAllText(string table)
+    {
+        using var connection = new NpgsqlConnection(StoreString);
+        connection.Open();
+        return ReadAll(connection, table);
+    }
+
+    public void Dispose() => _server.Execute($"DROP SCHEMA {_schema} CASCADE");
+}
+
+[CollectionDefinition(nameof(PostgresGroup))]
+public sealed class PostgresGroup : ICollectionFixture<PostgresServer>;
+
+/// <summary>The PostgreSQL that scripts/start-postgres.sh installs and starts. Its absence is a failure, not a
+/// skip: the store's promise is "the same tests on both".</summary>
+public sealed class PostgresServer
+{
+    /// <summary>What scripts/start-postgres.sh creates and prints.</summary>
+    public const string Default = "Host=127.0.0.1;Port=5432;Database=mekong_test;Username=mekong_test;Password=mekong_test";
+
+    public PostgresServer()
+    {
+        var fromEnv = Environment.GetEnvironmentVariable("MEKONG_TEST_POSTGRES");
+        ConnectionString = string.IsNullOrWhiteSpace(fromEnv) ? Default : fromEnv;
+        try
+        {
+            Execute("SELECT 1");
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or System.Net.Sockets.SocketException)
+        {
+            throw new InvalidOperationException(
+                $"PostgreSQL is not reachable at '{StoreLocation.Redact(ConnectionString)}' ({e.Message}). " +
+                "Run scripts/start-postgres.sh (as root) or set MEKONG_TEST_POSTGRES to a reachable server's connection string.", e);
+        }
+    }
+
+    public string ConnectionString { get; }
+
+    public void Execute(string sql)
+    {
+        using var connection = new NpgsqlConnection(ConnectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}
