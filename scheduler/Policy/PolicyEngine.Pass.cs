@@ -76,7 +76,8 @@ public sealed partial class PolicyEngine
             var project = _accounts[p];
             if (project.Queue.Count == 0) continue;
             if (!full && ProvenBlocked(project, now)) { _groupsSkipped++; continue; }
-            ForEachQueued(project, job => BorrowingStep(project, job, now));
+            if (full) ForEachQueued(project, job => BorrowingStep(project, job, now));
+            else ForEachQueued(project, job => !JobProvenBlocked(project, job) && BorrowingStep(project, job, now));
         }
 
         var plan = new SchedulingPlan(
@@ -133,18 +134,22 @@ public sealed partial class PolicyEngine
             if (TryStartNow(job, t, borrowing: false, now)) return true;
         }
         if (first < 0) return false;
-        MarkHandled(job);
 
-        // Reclaim: a guaranteed job that does not fit preempts borrowers.
+        // Reclaim: a guaranteed job that does not fit preempts borrowers. A job dealt with here (reclaim,
+        // priority preemption, reservation) is skipped by phase 3; one that got nothing goes on to phase 3,
+        // where it may still borrow another GPU type or take a reservation — so phase 2 has no side
+        // effect for it, which is what lets a decision skip a project proven blocked in phase 2.
         for (var t = first; t >= 0; t = NextType(job, t))
         {
             if (!WithinGuarantee(project, t, job.TotalGpus) || LimitBlocker(project, t, job.TotalGpus) is not null) continue;
-            if (TryReclaim(job, t, now)) return false;
+            if (TryReclaim(job, t, now)) { MarkHandled(job); return false; }
         }
-        // Phase 3 skips jobs handled here, so a guaranteed high job gets its project's priority preemption now.
         if (project.PriorityPreemption && job.Spec.Priority == JobPriority.High && TryPriorityPreemption(project, job, first, now))
+        {
+            MarkHandled(job);
             return false;
-        ReserveOrExplain(job, first, now);
+        }
+        if (ReserveOrExplain(job, first, now)) MarkHandled(job);
         return false;
     }
 
@@ -427,6 +432,26 @@ public sealed partial class PolicyEngine
         }
     }
 
+    /// <summary>Phase 3's per-job form of <see cref="ProvenBlocked"/>, for projects that cannot be skipped
+    /// whole: a job certain to stay pending without side effects is passed over (its explanation keeps its
+    /// last full-pass value). Every proof is monotone within a decision, so it holds when the job's turn comes.</summary>
+    private bool JobProvenBlocked(Account project, Job job)
+    {
+        if (IsHandled(job) || job.Held) return true;
+        if (job.ReclaimNodes is not null || job.DisplacedBy is not null) return false;
+        if (BudgetBlocker(project) is { Budget.OnExhausted: BudgetAction.Hold }) return true;
+        var reservationsLeft = _book.Counted < Settings.Reservations;
+        var priority = project.PriorityPreemption && job.Spec.Priority == JobPriority.High;
+        for (var t = FirstType(job); t >= 0; t = NextType(job, t))
+        {
+            if (LimitBlocker(project, t, job.TotalGpus) is not null) continue;
+            var shape = job.Shape with { Type = t };
+            if (reservationsLeft || !PlacementBlocked(shape, job.WalltimeTicks)) return false;
+            if (priority && !_priorityFailed.Contains((project.Index, shape))) return false;
+        }
+        return true;
+    }
+
     /// <summary>Whether every queued job of the project is certain to stay pending without side effects.
     /// A group refused by admission (limit, held budget) is blocked outright; a group that only fails
     /// placement (known this decision not to fit even at its shortest walltime) is blocked once no
@@ -503,7 +528,9 @@ public sealed partial class PolicyEngine
         _starts.Add(new JobStart(job.Id, allocations, _types.NameOf(type), borrowing));
     }
 
-    private void ReserveOrExplain(Job job, int type, long now)
+    /// <summary>Gives the job a reservation if one is left to hand out and its shape can be met; otherwise
+    /// explains why it waits. Returns whether it got a reservation.</summary>
+    private bool ReserveOrExplain(Job job, int type, long now)
     {
         var request = PlacementRequest.For(job, type);
         if (_book.Counted < Settings.Reservations)
@@ -515,7 +542,7 @@ public sealed partial class PolicyEngine
                 _book.Add(new Reservation(job.Id, new DateTimeOffset(start, TimeSpan.Zero), NodeNames(nodes), request.GpusPerNode, _types.NameOf(type)),
                     nodes, start, start + request.Walltime, request.GpusPerNode, request.Cpu, request.Memory, counted: true);
                 job.Reason = new PendingReason(PendingReasonKind.Reserved, job.Project, type, job.TotalGpus, 0, 0, start, 0);
-                return;
+                return true;
             }
         }
         // Capacity exists but reservations hold it: the job waits on priority; otherwise on resources.
@@ -523,10 +550,11 @@ public sealed partial class PolicyEngine
         {
             job.Reason = new PendingReason(PendingReasonKind.Priority, job.Project, type, job.TotalGpus,
                 _cluster.MaxFree(type), _cluster.MaxGpusOfType(type), 0, _book.Reservations[0].Job.Value);
-            return;
+            return false;
         }
         job.Reason = PendingReason.Of(PendingReasonKind.Resources, job.Project, type, job.TotalGpus,
             _cluster.MaxFree(type), _cluster.MaxGpusOfType(type));
+        return false;
     }
 
     /// <summary>Explains shapes no up node can take: no such type up, or more than the cluster has.</summary>
