@@ -133,8 +133,8 @@ internal sealed class ReservationBook
     }
 
     /// <summary>Adds the end of every claim on the node to <paramref name="into"/>.</summary>
-    public void AddClaimEnds(int node, List<long> into)
+    public void AddClaimEnds(int node, List<(long End, int Node)> into)
     {
-        for (var c = Head(node); c >= 0; c = _claims[c].Next) into.Add(_claims[c].End);
+        for (var c = Head(node); c >= 0; c = _claims[c].Next) into.Add((_claims[c].End, node));
     }
 }

@@ -11,34 +11,41 @@ internal sealed partial class Placer
     private bool[] _ready = [];
     private int _walk;
     private readonly List<int> _readyNodes = [];
-    private readonly List<long> _claimEnds = [];
 
-    // Claimed nodes that fitted at the last exact check, and whether something on a claimed node changed
-    // since (a job there ended, or a claim ended). Between such events a claimed node can only stop
-    // fitting as t grows (its window reaches more claims), never start — so a cached "too few" stands.
-    private int _claimedFitting;
-    private bool _claimedDirty;
+    // Claimed nodes of the walk's type. Each carries "fitted at its last check" and "changed since": a job
+    // on it ended, or one of its claims ended. Between such changes a claimed node can only stop fitting as
+    // t grows (its window reaches more claims), never start — so nodes are re-checked only when changed,
+    // and the cached fits are confirmed only when they would be enough.
+    private readonly List<int> _claimedOfType = [];
+    private readonly List<int> _claimedChanged = [];
+    private readonly List<(long End, int Node)> _claimEnds = [];
+    private bool[] _claimFits = [];
+    private bool[] _claimChanged = [];
+    private int _claimFitCount;
 
     /// <summary>The earliest start for the request given running jobs' expected ends and existing claims;
     /// fills <see cref="Chosen"/>. Returns long.MaxValue when no up nodes can ever take it.</summary>
     /// <remarks>Walks the type's running jobs in end-time order, adding what each returns to its nodes,
     /// until enough nodes can hold the job. A node without claims that fits at T fits at every later T
-    /// (capacity only returns), so it stays ready; nodes with claims (few) are checked exactly at each
-    /// candidate instant, and claim ends are candidate instants too. The walk stops at the first instant
-    /// that works, so its length is "how far ahead the job starts", not the size of the cluster.</remarks>
+    /// (capacity only returns), so it stays ready; nodes with claims are checked exactly, and claim ends
+    /// are candidate instants too. The walk stops at the first instant that works, so its length is "how
+    /// far ahead the job starts", not the size of the cluster.</remarks>
     public long EarliestStart(in PlacementRequest r, long now)
     {
         Chosen.Clear();
         PrepareWalk();
         _readyNodes.Clear();
+        _claimedOfType.Clear();
+        _claimedChanged.Clear();
         _claimEnds.Clear();
-
-        // Claimed nodes of the type: checked exactly at each candidate instant; their claim ends are candidates.
-        var claimed = 0;
+        _claimFitCount = 0;
         foreach (var n in _book.ClaimedNodes)
         {
             if (_cluster.TypeOf(n) != r.Type || !Eligible(n, r)) continue;
-            claimed++;
+            _claimedOfType.Add(n);
+            _claimFits[n] = false;
+            _claimChanged[n] = true;
+            _claimedChanged.Add(n);
             _book.AddClaimEnds(n, _claimEnds);
         }
         _claimEnds.Sort();
@@ -49,8 +56,6 @@ internal sealed partial class Placer
 
         var t = now;
         var claimIndex = 0;
-        _claimedDirty = true;
-        _claimedFitting = claimed;
         using var ends = _ends.Of(r.Type).GetEnumerator();
         var more = ends.MoveNext();
         while (true)
@@ -61,39 +66,42 @@ internal sealed partial class Placer
                 Return(ends.Current, r);
                 more = ends.MoveNext();
             }
-            while (claimIndex < _claimEnds.Count && _claimEnds[claimIndex] <= t) { claimIndex++; _claimedDirty = true; }
+            while (claimIndex < _claimEnds.Count && _claimEnds[claimIndex].End <= t) MarkChanged(_claimEnds[claimIndex++].Node);
 
-            if (TryChooseAt(r, now, t, claimed)) return t;
+            if (TryChooseAt(r, now, t)) return t;
 
             var next = long.MaxValue;
             if (more) next = ends.Current.ExpectedEndTicks(now);
-            if (claimIndex < _claimEnds.Count) next = Math.Min(next, _claimEnds[claimIndex]);
+            if (claimIndex < _claimEnds.Count) next = Math.Min(next, _claimEnds[claimIndex].End);
             if (next == long.MaxValue) return long.MaxValue;
             t = next;
         }
     }
 
-    private bool TryChooseAt(in PlacementRequest r, long now, long t, int claimed)
+    private bool TryChooseAt(in PlacementRequest r, long now, long t)
     {
-        if (_readyNodes.Count + (_claimedDirty ? claimed : _claimedFitting) < r.Nodes) return false;
+        if (_readyNodes.Count + _claimFitCount + _claimedChanged.Count < r.Nodes) return false;
         if (r.Nodes == 1 && _readyNodes.Count > 0)
         {
             Chosen.Add(_readyNodes[0]);
             return true;
         }
-        // Claimed nodes are checked exactly, and only as many as are still needed.
-        _candidates.Clear();
-        if (claimed > 0)
+        foreach (var n in _claimedChanged)
         {
-            foreach (var n in _book.ClaimedNodes)
-            {
-                if (_cluster.TypeOf(n) != r.Type || !Eligible(n, r)
-                    || !_book.Fits(_cluster, n, now, t, t + r.Walltime, r.GpusPerNode, r.Cpu, r.Memory)) continue;
-                _candidates.Add(n);
-            }
+            _claimChanged[n] = false;
+            if (_book.Fits(_cluster, n, now, t, t + r.Walltime, r.GpusPerNode, r.Cpu, r.Memory)) { _claimFits[n] = true; _claimFitCount++; }
         }
-        _claimedFitting = _candidates.Count;
-        _claimedDirty = false;
+        _claimedChanged.Clear();
+        if (_readyNodes.Count + _claimFitCount < r.Nodes) return false;
+
+        // Enough on paper: confirm the cached fits at t, and take the ones that hold.
+        _candidates.Clear();
+        foreach (var n in _claimedOfType)
+        {
+            if (!_claimFits[n]) continue;
+            if (_book.Fits(_cluster, n, now, t, t + r.Walltime, r.GpusPerNode, r.Cpu, r.Memory)) _candidates.Add(n);
+            else { _claimFits[n] = false; _claimFitCount--; }
+        }
         if (_readyNodes.Count + _candidates.Count < r.Nodes) return false;
         if (r.Nodes == 1)
         {
@@ -104,6 +112,14 @@ internal sealed partial class Placer
         // Best fit among the ready nodes: fewest free GPUs now first, then node index.
         _candidates.Sort((a, b) => _cluster.FreeGpus(a) != _cluster.FreeGpus(b) ? _cluster.FreeGpus(a).CompareTo(_cluster.FreeGpus(b)) : a.CompareTo(b));
         return _gangs.Choose(_candidates, _blockOf, _cluster.BlockCount, r.Nodes, Chosen);
+    }
+
+    private void MarkChanged(int n)
+    {
+        if (_claimChanged[n]) return;
+        _claimChanged[n] = true;
+        _claimedChanged.Add(n);
+        if (_claimFits[n]) { _claimFits[n] = false; _claimFitCount--; }
     }
 
     /// <summary>A job's expected end returns its GPUs (and CPU, memory) to its nodes in the walk.</summary>
@@ -123,7 +139,11 @@ internal sealed partial class Placer
             _freedGpus[n] += System.Numerics.BitOperations.PopCount(job.Masks[i]);
             _freedCpu[n] += job.Spec.CpuPerNode;
             _freedMemory[n] += job.Spec.MemoryMbPerNode;
-            if (_book.HasClaims(n)) { _claimedDirty = true; continue; }
+            if (_book.HasClaims(n))
+            {
+                if (_cluster.TypeOf(n) == r.Type && Eligible(n, r)) MarkChanged(n);
+                continue;
+            }
             if (_ready[n] || !Eligible(n, r)) continue;
             if (_cluster.FreeGpus(n) + _freedGpus[n] >= r.GpusPerNode && _cluster.FreeCpu(n) + _freedCpu[n] >= r.Cpu
                 && _cluster.FreeMemory(n) + _freedMemory[n] >= r.Memory)
@@ -148,6 +168,8 @@ internal sealed partial class Placer
             _freedMemory = new long[size];
             _freedStamp = new int[size];
             _ready = new bool[size];
+            _claimFits = new bool[size];
+            _claimChanged = new bool[size];
         }
         _walk++;
     }
