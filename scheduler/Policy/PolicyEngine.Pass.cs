@@ -77,7 +77,11 @@ public sealed partial class PolicyEngine
             if (project.Queue.Count == 0) continue;
             if (!full && ProvenBlocked(project, now)) { _groupsSkipped++; continue; }
             if (full) ForEachQueued(project, job => BorrowingStep(project, job, now));
-            else ForEachQueued(project, job => !JobProvenBlocked(project, job) && BorrowingStep(project, job, now));
+            else
+            {
+                var held = BudgetBlocker(project) is { Budget.OnExhausted: BudgetAction.Hold };
+                ForEachQueued(project, job => !JobProvenBlocked(project, job, held) && BorrowingStep(project, job, now));
+            }
         }
 
         var plan = new SchedulingPlan(
@@ -415,6 +419,8 @@ public sealed partial class PolicyEngine
             {
                 var key = (project.Index, shape with { Type = t });
                 if (_priorityFailed.Contains(key)) continue;
+                // A high job gets to priority preemption only once admitted: inside its guarantee, or borrowing.
+                if (group.HighPreemptible == 0 && GuaranteeHeadroom(project, t) < shape.GpusPerNode * shape.Nodes) continue;
                 var request = new PlacementRequest(t, shape.Nodes, shape.GpusPerNode, shape.Cpu, shape.Memory, group.MinWalltimeTicks);
                 if (FindPriorityVictims(project, request, now, null)) return true;
                 _priorityFailed.Add(key);
@@ -435,11 +441,10 @@ public sealed partial class PolicyEngine
     /// <summary>Phase 3's per-job form of <see cref="ProvenBlocked"/>, for projects that cannot be skipped
     /// whole: a job certain to stay pending without side effects is passed over (its explanation keeps its
     /// last full-pass value). Every proof is monotone within a decision, so it holds when the job's turn comes.</summary>
-    private bool JobProvenBlocked(Account project, Job job)
+    private bool JobProvenBlocked(Account project, Job job, bool budgetHeld)
     {
-        if (IsHandled(job) || job.Held) return true;
+        if (IsHandled(job) || job.Held || budgetHeld) return true;
         if (job.ReclaimNodes is not null || job.DisplacedBy is not null) return false;
-        if (BudgetBlocker(project) is { Budget.OnExhausted: BudgetAction.Hold }) return true;
         var reservationsLeft = _book.Counted < Settings.Reservations;
         var priority = project.PriorityPreemption && job.Spec.Priority == JobPriority.High;
         for (var t = FirstType(job); t >= 0; t = NextType(job, t))

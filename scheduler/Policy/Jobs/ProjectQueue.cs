@@ -18,7 +18,7 @@ internal sealed class ProjectQueue
         var i = _jobs.BinarySearch(job, JobOrder.Instance);
         _jobs.Insert(i < 0 ? ~i : i, job);
         if (!_groups.TryGetValue(job.Shape, out var group)) _groups.Add(job.Shape, group = new ShapeGroup());
-        group.Add(job.WalltimeTicks, job.DisplacedBy is not null, job.Spec.Priority == JobPriority.High);
+        group.Add(job.WalltimeTicks, job.DisplacedBy is not null, job.Spec.Priority == JobPriority.High, job.Spec.Preemptible);
     }
 
     public void Remove(Job job)
@@ -27,7 +27,7 @@ internal sealed class ProjectQueue
         if (i < 0 || !ReferenceEquals(_jobs[i], job)) throw new InvalidOperationException($"job {job.Id} is not queued");
         _jobs.RemoveAt(i);
         var group = _groups[job.Shape];
-        if (group.Remove(job.WalltimeTicks, job.DisplacedBy is not null, job.Spec.Priority == JobPriority.High) == 0) _groups.Remove(job.Shape);
+        if (group.Remove(job.WalltimeTicks, job.DisplacedBy is not null, job.Spec.Priority == JobPriority.High, job.Spec.Preemptible) == 0) _groups.Remove(job.Shape);
     }
 }
 
@@ -47,18 +47,24 @@ internal sealed class ShapeGroup
     /// <summary>Members of priority <c>high</c>: only they may preempt the project's low jobs.</summary>
     public int High { get; private set; }
 
-    public void Add(long walltime, bool displaced, bool high)
+    /// <summary>High members that accept preemption, so may borrow (the others reach priority preemption
+    /// only from inside their guarantee).</summary>
+    public int HighPreemptible { get; private set; }
+
+    public void Add(long walltime, bool displaced, bool high, bool preemptible)
     {
         if (high) High++;
+        if (high && preemptible) HighPreemptible++;
         _walltimes[walltime] = _walltimes.GetValueOrDefault(walltime) + 1;
         Count++;
         if (displaced) Displaced++;
         if (walltime < MinWalltimeTicks) MinWalltimeTicks = walltime;
     }
 
-    public int Remove(long walltime, bool displaced, bool high)
+    public int Remove(long walltime, bool displaced, bool high, bool preemptible)
     {
         if (high) High--;
+        if (high && preemptible) HighPreemptible--;
         if (displaced) Displaced--;
         var n = _walltimes[walltime] - 1;
         if (n == 0)
