@@ -69,6 +69,13 @@ internal sealed class ClientCall<TRequest, TResponse> : IAsyncStreamReader<TResp
             throw Failure(ex, "Error starting the call");
         }
 
+        if (_cts.IsCancellationRequested)
+        {
+            // Cancelled (or past the deadline) as the headers arrived: what arrived is not trusted.
+            response.Dispose();
+            throw Failure(new OperationCanceledException(_cts.Token), "Error starting the call");
+        }
+
         if (response.Headers.TryGetValues(GrpcProtocol.StatusHeader, out _))
         {
             // Trailers-only: the status is in the headers and there is no body.

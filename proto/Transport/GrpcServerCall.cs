@@ -349,6 +349,12 @@ internal sealed class GrpcServerCall<TRequest, TResponse> : IAsyncStreamReader<T
                 Put(key, value);
             }
 
+            if (trailersOnly)
+            {
+                // Headers out first: TestServer drops headers set on a response completed before it started.
+                await response.StartAsync().ConfigureAwait(false);
+            }
+
             await response.CompleteAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
