@@ -44,6 +44,14 @@ public sealed class CallContext
         }
     }
 
+    internal Func<Task>? SendResponseHeaders { get; set; }
+
+    /// <summary>
+    /// Sends the response headers now, before any message (for example to tell a watcher that its
+    /// subscription is in place). Later changes to <see cref="ResponseHeaders"/> have no effect.
+    /// </summary>
+    public Task WriteResponseHeadersAsync() => SendResponseHeaders?.Invoke() ?? Task.CompletedTask;
+
     /// <summary>The gRPC path of the method, "/mekong.v1.JobService/SubmitJob".</summary>
     public string Method { get; }
 

@@ -68,7 +68,7 @@ internal sealed class GrpcServerCall<TRequest, TResponse> : IAsyncStreamReader<T
         _call = _deadline is null
             ? CancellationTokenSource.CreateLinkedTokenSource(_http.RequestAborted)
             : CancellationTokenSource.CreateLinkedTokenSource(_http.RequestAborted, _deadline.Token);
-        _context = new CallContext(_http, _method.FullName, RpcProtocol.Grpc, deadline, _call.Token);
+        _context = new CallContext(_http, _method.FullName, RpcProtocol.Grpc, deadline, _call.Token) { SendResponseHeaders = SendHeadersAsync };
         try
         {
             var handler = RunHandlerAsync();
@@ -290,6 +290,26 @@ internal sealed class GrpcServerCall<TRequest, TResponse> : IAsyncStreamReader<T
         }
     }
 
+    private async Task SendHeadersAsync()
+    {
+        await _writeLock.WaitAsync(_call!.Token).ConfigureAwait(false);
+        try
+        {
+            if (_completed || _http.Response.HasStarted)
+            {
+                return;
+            }
+
+            StartResponse();
+            await _http.Response.StartAsync(_call.Token).ConfigureAwait(false);
+            await _http.Response.BodyWriter.FlushAsync(_call.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
     private void StartResponse()
     {
         var response = _http.Response;
@@ -349,12 +369,9 @@ internal sealed class GrpcServerCall<TRequest, TResponse> : IAsyncStreamReader<T
                 Put(key, value);
             }
 
-            if (trailersOnly)
-            {
-                // Headers out first: TestServer drops headers set on a response completed before it started.
-                await response.StartAsync().ConfigureAwait(false);
-            }
-
+            // On an unstarted response this sends one HEADERS frame with END_STREAM: a trailers-only
+            // response. (Starting the response first would send HEADERS, then an empty DATA frame
+            // ending the stream, and real clients read that as a call with no status.)
             await response.CompleteAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)

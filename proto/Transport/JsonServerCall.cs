@@ -56,6 +56,11 @@ internal sealed class JsonServerCall<TRequest, TResponse> : IServerStreamWriter<
         _token = call.Token;
         var requestRead = false;
         var context = new CallContext(_http, _method.FullName, RpcProtocol.Json, timeout is null ? null : DateTime.UtcNow + timeout, call.Token);
+        if (_method.Type == MethodType.ServerStreaming)
+        {
+            context.SendResponseHeaders = () => SendHeadersAsync(context);
+        }
+
         try
         {
             var request = await ReadRequestAsync(call.Token).ConfigureAwait(false);
@@ -162,6 +167,31 @@ internal sealed class JsonServerCall<TRequest, TResponse> : IServerStreamWriter<
             _token.ThrowIfCancellationRequested();
             StartStream();
             await _http.Response.WriteAsync(_options.JsonFormatter.Format(message) + "\n", _token).ConfigureAwait(false);
+            await _http.Response.Body.FlushAsync(_token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async Task SendHeadersAsync(CallContext context)
+    {
+        await _writeLock.WaitAsync(_token).ConfigureAwait(false);
+        try
+        {
+            if (_completed || _http.Response.HasStarted)
+            {
+                return;
+            }
+
+            StartStream();
+            foreach (var (key, value) in context.ResponseHeaders)
+            {
+                _http.Response.Headers.Append(key, value);
+            }
+
+            await _http.Response.StartAsync(_token).ConfigureAwait(false);
             await _http.Response.Body.FlushAsync(_token).ConfigureAwait(false);
         }
         finally

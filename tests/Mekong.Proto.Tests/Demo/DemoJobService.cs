@@ -199,7 +199,8 @@ internal sealed class DemoJobService
         Interlocked.Increment(ref _activeWatches);
         try
         {
-            // Headers go out at once so that a client knows the watch is established.
+            // Headers go out once subscribed, so that a client knows the watch sees what follows.
+            await context.WriteResponseHeadersAsync();
             await foreach (var e in subscription.Reader.ReadAllAsync(context.CancellationToken))
             {
                 if (e.Job.Spec.Project == request.Project && (request.States.Count == 0 || request.States.Contains(e.Job.State)))
