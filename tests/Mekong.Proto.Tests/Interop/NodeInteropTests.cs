@@ -31,6 +31,9 @@ public sealed class NodeInteropTests(InteropServerFixture fixture)
     public Task Watch_a_job_to_its_end() => Run("watch");
 
     [Fact]
+    public Task Agent_bidirectional_stream() => Run("agent");
+
+    [Fact]
     public async Task Watch_cancelled_midway_cancels_the_server_handler()
     {
         var before = fixture.Server.Jobs.CancelledWatches;

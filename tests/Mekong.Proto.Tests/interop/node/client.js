@@ -8,7 +8,7 @@ const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 
 const [protoRoot, target, scenario] = process.argv.slice(2);
-const definition = protoLoader.loadSync(path.join(protoRoot, 'mekong/v1/jobs.proto'), {
+const definition = protoLoader.loadSync(['mekong/v1/jobs.proto', 'mekong/v1/agent.proto'].map((f) => path.join(protoRoot, f)), {
   includeDirs: [protoRoot], keepCase: true, longs: String, enums: String, defaults: true, oneofs: true,
 });
 const v1 = grpc.loadPackageDefinition(definition).mekong.v1;
@@ -118,6 +118,20 @@ async function main() {
     } catch (e) {
       check(e.code === grpc.status.CANCELLED, 'cancelled stream reports CANCELLED');
     }
+  } else if (scenario === 'agent') {
+    // Full duplex: each request is written only after the answer to the previous one arrived.
+    const agent = new v1.AgentService(target, grpc.credentials.createInsecure());
+    const call = agent.Connect(deadline(10000));
+    const events = eventQueue(call);
+    call.write({ sequence: 1, hello: { node_name: 'js-node' } });
+    const welcome = await events.next();
+    check(welcome.welcome.session_id === 's-js-node', 'agent stream: welcome answers hello');
+    call.write({ sequence: 2, inventory: { gpus: [{ index: 7, model: 'NVIDIA H100' }] } });
+    const start = await events.next();
+    check(start.start_job.gpu_indices.length === 1 && start.start_job.gpu_indices[0] === 7, 'agent stream: start command for the inventory\'s GPU');
+    call.end();
+    check((await events.next()) === null, 'agent stream ends when the agent half-closes');
+    agent.close();
   } else {
     check(false, 'unknown scenario ' + scenario);
   }

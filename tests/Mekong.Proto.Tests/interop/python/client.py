@@ -11,7 +11,8 @@ sys.path.insert(0, sys.argv[1])
 
 import grpc  # noqa: E402
 from google.protobuf import duration_pb2  # noqa: E402
-from mekong.v1 import jobs_pb2, jobs_pb2_grpc  # noqa: E402
+from mekong.v1 import agent_pb2, agent_pb2_grpc, jobs_pb2, jobs_pb2_grpc  # noqa: E402
+import queue  # noqa: E402
 
 TARGET, SCENARIO = sys.argv[2], sys.argv[3]
 METADATA = (("authorization", "Bearer carol"),)
@@ -104,6 +105,18 @@ def main():
                 check(False, "cancelled stream ends")
             except grpc.RpcError as e:
                 check(e.code() == grpc.StatusCode.CANCELLED, "cancelled stream reports CANCELLED")
+        elif SCENARIO == "agent":
+            # Full duplex: each request is written only after the answer to the previous one arrived.
+            outbox = queue.Queue()
+            responses = agent_pb2_grpc.AgentServiceStub(channel).Connect(iter(outbox.get, None), timeout=10)
+            outbox.put(agent_pb2.AgentMessage(sequence=1, hello=agent_pb2.Hello(node_name="py-node")))
+            welcome = next(responses)
+            check(welcome.welcome.session_id == "s-py-node", "agent stream: welcome answers hello")
+            outbox.put(agent_pb2.AgentMessage(sequence=2, inventory=agent_pb2.Inventory(gpus=[agent_pb2.Gpu(index=6, model="NVIDIA H100")])))
+            start = next(responses)
+            check(list(start.start_job.gpu_indices) == [6], "agent stream: start command for the inventory's GPU")
+            outbox.put(None)
+            check(list(responses) == [], "agent stream ends when the agent half-closes")
         else:
             check(False, "unknown scenario " + SCENARIO)
     print("PASS " + SCENARIO, flush=True)
