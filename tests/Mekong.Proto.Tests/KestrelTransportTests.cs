@@ -87,6 +87,18 @@ public sealed class KestrelTransportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Kestrel_body_size_limit_is_lifted_for_gRPC_requests()
+    {
+        // 40 MiB is over Kestrel's default 30 MB request body limit; the transport's own limit rules.
+        await using var server = await DemoServer.StartAsync(kestrel: true, o => o.MaxReceiveMessageSize = 64 << 20);
+        using var channel = server.Channel(new RpcChannelOptions { MaxReceiveMessageSize = 64 << 20 });
+        var big = Submit("k/big");
+        big.Spec.Env.Add("BLOB", new string('x', 40 << 20));
+        var job = (await new JobServiceClient(channel).SubmitJobAsync(big)).Job;
+        Assert.Equal(40 << 20, job.Spec.Env["BLOB"].Length);
+    }
+
+    [Fact]
     public async Task Unreachable_server_is_UNAVAILABLE()
     {
         using var nowhere = new RpcChannel(new Uri("http://127.0.0.1:1"));
