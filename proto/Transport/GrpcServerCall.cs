@@ -55,6 +55,15 @@ internal sealed class GrpcServerCall<TRequest, TResponse> : IAsyncStreamReader<T
             return;
         }
 
+        if (!HttpProtocol.IsHttp2(request.Protocol) && !HttpProtocol.IsHttp3(request.Protocol))
+        {
+            // gRPC needs trailers and full duplex; HTTP/1.1 callers belong on /api/v1 (JSON).
+            _http.Response.StatusCode = StatusCodes.Status426UpgradeRequired;
+            _http.Response.Headers[GrpcProtocol.StatusHeader] = ((int)StatusCode.Internal).ToString(CultureInfo.InvariantCulture);
+            _http.Response.Headers[GrpcProtocol.MessageHeader] = GrpcProtocol.EncodeMessage($"gRPC needs HTTP/2; this request is {request.Protocol}. Use POST /api/v1/... for JSON over HTTP/1.1.");
+            return;
+        }
+
         LiftKestrelLimits();
         var timeout = GrpcProtocol.ParseTimeout(request.Headers[GrpcProtocol.TimeoutHeader]);
         DateTime? deadline = null;

@@ -234,6 +234,16 @@ public sealed class GrpcTransportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task gRPC_over_HTTP_1_1_is_refused_with_426()
+    {
+        using var client = _server.TestServer.CreateClient();
+        using var request = RawGrpc.Request("/mekong.v1.JobService/GetJob", RawGrpc.Frame(new GetJobRequest { Id = "x" }));
+        request.Version = System.Net.HttpVersion.Version11;
+        using var response = await client.SendAsync(request);
+        Assert.Equal(System.Net.HttpStatusCode.UpgradeRequired, response.StatusCode);
+    }
+
+    [Fact]
     public async Task Truncated_frame_and_compressed_flag_are_rejected()
     {
         using var client = _server.TestServer.CreateClient();
