@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# Interop tests call the API from Python's grpcio and Node's @grpc/grpc-js: installed here if missing.
+scripts/install-test-deps.sh
+
 # The store's tests run on SQLite and on a real PostgreSQL, which this script installs and starts (as root).
 MEKONG_TEST_POSTGRES="${MEKONG_TEST_POSTGRES:-$(scripts/start-postgres.sh | tail -1)}"
 export MEKONG_TEST_POSTGRES
