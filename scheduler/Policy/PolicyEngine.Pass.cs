@@ -162,8 +162,10 @@ public sealed partial class PolicyEngine
         var request = PlacementRequest.For(job, type);
         var key = job.Shape with { Type = type };
         if (ResumeReclaim(job, type, promise: true)) return true;
+        // A search that fails without exclusions fails with them too: the memo speaks for every job; only
+        // searches without exclusions (jobs never displaced) feed it.
+        if (_reclaimFailed.Contains(key)) return false;
         var memo = job.DisplacedBy is null;
-        if (memo && _reclaimFailed.Contains(key)) return false;
         var found = _victims.Find(request, now,
             v => v.Status == JobStatus.Running && v.Borrowing && !(job.DisplacedBy?.Contains(v.Id) ?? false),
             v => Overuse(v.Project));
@@ -186,11 +188,17 @@ public sealed partial class PolicyEngine
             (victim.DisplacedBy ??= []).Add(job.Id);
             _preemptions.Add(new JobPreemption(victim.Id, job.Id, kind, victim.Spec.GracePeriod));
         }
-        job.ReclaimNodes = [.. _victims.Nodes];
-        job.ReclaimType = type;
-        _reclaiming.Add(job.Id);
         if (kind == PreemptionKind.GuaranteeReclaim) PromiseGuarantee(job, type);
-        ClaimReclaimed(job, request, job.ReclaimNodes, _victims.ReadyTicks);
+        int[] nodes = [.. _victims.Nodes];
+        if (_victims.Victims.Count > 0)
+        {
+            // Jobs were stopped for this one: what they vacate is its own until it starts.
+            job.ReclaimNodes = nodes;
+            job.ReclaimType = type;
+            _reclaiming.Add(job.Id);
+        }
+        // Otherwise it only waits for jobs already stopping: it holds them for this decision alone.
+        ClaimReclaimed(job, request, nodes, _victims.ReadyTicks);
     }
 
     /// <summary>The job holds the nodes its victims are vacating until their grace periods end.</summary>
@@ -309,7 +317,6 @@ public sealed partial class PolicyEngine
         if (_book.Counted < Settings.Reservations || _waitingStamp[project.Index] == _stamp || PriorityPreemptionPossible(project, now)) return false;
         foreach (var (shape, group) in project.Queue.Groups)
         {
-            if (group.Displaced > 0) return false;
             var gpus = shape.GpusPerNode * shape.Nodes;
             for (var t = shape.Type >= 0 ? shape.Type : 0; t < (shape.Type >= 0 ? shape.Type + 1 : _types.Count); t++)
             {
@@ -364,8 +371,8 @@ public sealed partial class PolicyEngine
         var request = PlacementRequest.For(job, type);
         if (ResumeReclaim(job, type, promise: false)) return true;
         var key = (project.Index, job.Shape with { Type = type });
+        if (_priorityFailed.Contains(key)) return false;
         var memo = job.DisplacedBy is null;
-        if (memo && _priorityFailed.Contains(key)) return false;
         if (!FindPriorityVictims(project, request, now, job.DisplacedBy))
         {
             if (memo) _priorityFailed.Add(key);
@@ -402,8 +409,8 @@ public sealed partial class PolicyEngine
     }
 
     /// <summary>Whether a high job of the project might still displace one of its low jobs in this decision.
-    /// Each high shape group not yet known to fail is searched now (the search only reads state, and a
-    /// project that is skipped changes nothing), so the answer is exact.</summary>
+    /// Each high shape group not yet known to fail is searched now, without any job's exclusions (the search
+    /// only reads state, and failing without exclusions means failing with them), so the answer is exact.</summary>
     private bool PriorityPreemptionPossible(Account project, long now)
     {
         if (!project.PriorityPreemption) return false;
@@ -414,7 +421,6 @@ public sealed partial class PolicyEngine
         foreach (var (shape, group) in project.Queue.Groups)
         {
             if (group.High == 0) continue;
-            if (group.Displaced > 0) return true;
             for (var t = shape.Type >= 0 ? shape.Type : 0; t < (shape.Type >= 0 ? shape.Type + 1 : _types.Count); t++)
             {
                 var key = (project.Index, shape with { Type = t });
@@ -444,7 +450,7 @@ public sealed partial class PolicyEngine
     private bool JobProvenBlocked(Account project, Job job, bool budgetHeld)
     {
         if (IsHandled(job) || job.Held || budgetHeld) return true;
-        if (job.ReclaimNodes is not null || job.DisplacedBy is not null) return false;
+        if (job.ReclaimNodes is not null) return false;
         var reservationsLeft = _book.Counted < Settings.Reservations;
         var priority = project.PriorityPreemption && job.Spec.Priority == JobPriority.High;
         for (var t = FirstType(job); t >= 0; t = NextType(job, t))

@@ -18,7 +18,7 @@ internal sealed class ProjectQueue
         var i = _jobs.BinarySearch(job, JobOrder.Instance);
         _jobs.Insert(i < 0 ? ~i : i, job);
         if (!_groups.TryGetValue(job.Shape, out var group)) _groups.Add(job.Shape, group = new ShapeGroup());
-        group.Add(job.WalltimeTicks, job.DisplacedBy is not null, job.Spec.Priority == JobPriority.High, job.Spec.Preemptible);
+        group.Add(job.WalltimeTicks, job.Spec.Priority == JobPriority.High, job.Spec.Preemptible);
     }
 
     public void Remove(Job job)
@@ -27,7 +27,7 @@ internal sealed class ProjectQueue
         if (i < 0 || !ReferenceEquals(_jobs[i], job)) throw new InvalidOperationException($"job {job.Id} is not queued");
         _jobs.RemoveAt(i);
         var group = _groups[job.Shape];
-        if (group.Remove(job.WalltimeTicks, job.DisplacedBy is not null, job.Spec.Priority == JobPriority.High, job.Spec.Preemptible) == 0) _groups.Remove(job.Shape);
+        if (group.Remove(job.WalltimeTicks, job.Spec.Priority == JobPriority.High, job.Spec.Preemptible) == 0) _groups.Remove(job.Shape);
     }
 }
 
@@ -40,10 +40,6 @@ internal sealed class ShapeGroup
 
     public long MinWalltimeTicks { get; private set; } = long.MaxValue;
 
-    /// <summary>Members that were preempted before: they may not reclaim from the jobs that displaced them,
-    /// so a shape-wide "reclaim failed" does not speak for them.</summary>
-    public int Displaced { get; private set; }
-
     /// <summary>Members of priority <c>high</c>: only they may preempt the project's low jobs.</summary>
     public int High { get; private set; }
 
@@ -51,21 +47,19 @@ internal sealed class ShapeGroup
     /// only from inside their guarantee).</summary>
     public int HighPreemptible { get; private set; }
 
-    public void Add(long walltime, bool displaced, bool high, bool preemptible)
+    public void Add(long walltime, bool high, bool preemptible)
     {
         if (high) High++;
         if (high && preemptible) HighPreemptible++;
         _walltimes[walltime] = _walltimes.GetValueOrDefault(walltime) + 1;
         Count++;
-        if (displaced) Displaced++;
         if (walltime < MinWalltimeTicks) MinWalltimeTicks = walltime;
     }
 
-    public int Remove(long walltime, bool displaced, bool high, bool preemptible)
+    public int Remove(long walltime, bool high, bool preemptible)
     {
         if (high) High--;
         if (high && preemptible) HighPreemptible--;
-        if (displaced) Displaced--;
         var n = _walltimes[walltime] - 1;
         if (n == 0)
         {
