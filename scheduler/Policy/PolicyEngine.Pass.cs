@@ -22,6 +22,7 @@ public sealed partial class PolicyEngine
     /// with this walltime or longer fails too (capacity only shrinks and claims only grow within a decision).</summary>
     private readonly Dictionary<ShapeKey, long> _placeFailedAt = [];
     private readonly HashSet<ShapeKey> _reclaimFailed = [];
+    private readonly HashSet<(int Project, ShapeKey Shape)> _reclaimFailedFor = [];
     private readonly HashSet<(int Project, ShapeKey Shape)> _priorityFailed = [];
     private readonly List<int> _priorityNodes = [];
 
@@ -99,6 +100,7 @@ public sealed partial class PolicyEngine
         _book.Reset(_cluster.Count);
         _placeFailedAt.Clear();
         _reclaimFailed.Clear();
+        _reclaimFailedFor.Clear();
         _priorityFailed.Clear();
         _promised.Clear();
         _starts.Clear();
@@ -157,25 +159,35 @@ public sealed partial class PolicyEngine
         return false;
     }
 
+    /// <summary>Guarantee reclaim preempts across accounts only: victims are other projects' borrowing jobs
+    /// (a project's own jobs yield to its high jobs through priority preemption alone).</summary>
     private bool TryReclaim(Job job, int type, long now)
     {
         var request = PlacementRequest.For(job, type);
         var key = job.Shape with { Type = type };
         if (ResumeReclaim(job, type, promise: true)) return true;
-        // A search that fails without exclusions fails with them too: the memo speaks for every job; only
-        // searches without exclusions (jobs never displaced) feed it.
-        if (_reclaimFailed.Contains(key)) return false;
-        var memo = job.DisplacedBy is null;
+        // A search that fails with more victims allowed fails with fewer: the shape-wide memo holds searches
+        // that excluded nothing (no displacers, no borrower of the job's own project), and speaks for every job.
+        if (_reclaimFailed.Contains(key) || _reclaimFailedFor.Contains((job.Project, key))) return false;
+        var project = job.Project;
         var found = _victims.Find(request, now,
-            v => v.Status == JobStatus.Running && v.Borrowing && !(job.DisplacedBy?.Contains(v.Id) ?? false),
+            v => v.Status == JobStatus.Running && v.Borrowing && v.Project != project && !(job.DisplacedBy?.Contains(v.Id) ?? false),
             v => Overuse(v.Project));
         if (!found)
         {
-            if (memo) _reclaimFailed.Add(key);
+            if (job.DisplacedBy is null && !HasRunningBorrower(_accounts[project], type)) _reclaimFailed.Add(key);
+            else if (job.DisplacedBy is null) _reclaimFailedFor.Add((project, key));
             return false;
         }
         ApplyPreemption(job, type, PreemptionKind.GuaranteeReclaim, request, now);
         return true;
+    }
+
+    private static bool HasRunningBorrower(Account project, int type)
+    {
+        foreach (var j in project.Running)
+            if (j.Borrowing && j.Status == JobStatus.Running && j.AllocatedType == type) return true;
+        return false;
     }
 
     private void ApplyPreemption(Job job, int type, PreemptionKind kind, in PlacementRequest request, long now)
@@ -322,7 +334,8 @@ public sealed partial class PolicyEngine
             {
                 if (GuaranteeHeadroom(project, t) < gpus || LimitBlocker(project, t, gpus) is not null) continue;
                 var key = shape with { Type = t };
-                if (!PlacementBlocked(key, group.MinWalltimeTicks) || !_reclaimFailed.Contains(key)) return false;
+                if (!PlacementBlocked(key, group.MinWalltimeTicks)
+                    || !(_reclaimFailed.Contains(key) || _reclaimFailedFor.Contains((project.Index, key)))) return false;
             }
         }
         return true;

@@ -265,7 +265,7 @@ public sealed class PolicyDriver
     /// the victims' grace periods": the pending job J is (a) the first job the guaranteed sweep would treat
     /// as guaranteed — in fair-share order, not held, every account on its path within its guarantee
     /// (counting running non-borrowing jobs) and its limit with J included, no such job ranked before it —
-    /// (b) of a named GPU type, and (c) its shape fits on the up nodes of that type with every borrowing job
+    /// (b) of a named GPU type, and (c) its shape fits on the up nodes of that type with every borrowing job of another project
     /// removed (except borrowers that once displaced J, which it may never reclaim from).
     /// Being first matters: guarantees of different organisations may add up to more than a node layout can
     /// hold at once (fragmentation, gangs), so a job ranked later may legitimately find the capacity taken by

@@ -132,7 +132,7 @@ public static class ReferenceModel
         return null;
     }
 
-    /// <summary>Whether the job's shape fits on up nodes of its type if every borrowing job were gone (except
+    /// <summary>Whether the job's shape fits on up nodes of its type if every borrowing job of another project were gone (except
     /// borrowers that displaced this job earlier, which it may never take back: no preemption loops).
     /// Brute force: a node qualifies when its GPUs minus those held by non-borrowing (or protected) jobs
     /// leave GpusPerNode; the job fits when at least Nodes nodes qualify.</summary>
@@ -146,7 +146,8 @@ public static class ReferenceModel
             var held = 0;
             foreach (var j in jobs)
             {
-                if (!Holds(j) || (j.Borrowing && !protectedJobs.Contains(j.Spec.Id))) continue;
+                // Reclaim takes from other projects' borrowers only (DESIGN: guarantee reclaim preempts across accounts).
+                if (!Holds(j) || (j.Borrowing && j.Spec.Project != job.Spec.Project && !protectedJobs.Contains(j.Spec.Id))) continue;
                 foreach (var a in j.Allocations)
                     if (a.Node == n.Spec.Name) held += a.GpuCount;
             }
