@@ -464,6 +464,7 @@ public sealed partial class PolicyEngine
     {
         if (IsHandled(job) || job.Held || budgetHeld) return true;
         if (job.ReclaimNodes is not null) return false;
+        if (job.Group is { } group && GroupProvenBlocked(project, job.Shape, group)) return true;
         var reservationsLeft = _book.Counted < Settings.Reservations;
         var priority = project.PriorityPreemption && job.Spec.Priority == JobPriority.High;
         for (var t = FirstType(job); t >= 0; t = NextType(job, t))
@@ -473,6 +474,25 @@ public sealed partial class PolicyEngine
             if (reservationsLeft || !PlacementBlocked(shape, job.WalltimeTicks)) return false;
             if (priority && !_priorityFailed.Contains((project.Index, shape))) return false;
         }
+        return true;
+    }
+
+    /// <summary>A whole shape group of the project is blocked in phase 3 (the proof of <see cref="ProvenBlocked"/>
+    /// for one group). Proofs only grow within a decision, so a proven group is remembered for the decision.</summary>
+    private bool GroupProvenBlocked(Account project, ShapeKey shape, ShapeGroup group)
+    {
+        if (group.BlockedStamp == _stamp) return true;
+        if (_book.Counted < Settings.Reservations) return false;
+        var gpus = shape.GpusPerNode * shape.Nodes;
+        var priority = project.PriorityPreemption && group.High > 0;
+        for (var t = shape.Type >= 0 ? shape.Type : 0; t < (shape.Type >= 0 ? shape.Type + 1 : _types.Count); t++)
+        {
+            if (LimitBlocker(project, t, gpus) is not null) continue;
+            var key = shape with { Type = t };
+            if (!PlacementBlocked(key, group.MinWalltimeTicks)) return false;
+            if (priority && !_priorityFailed.Contains((project.Index, key))) return false;
+        }
+        group.BlockedStamp = _stamp;
         return true;
     }
 
@@ -532,7 +552,9 @@ public sealed partial class PolicyEngine
         var placed = _placer.TryPlaceNow(request, now);
         _book.Ignoring = default;
         if (!placed) return false;
-        _book.Release(job.Id, job.ReclaimNodes!);
+        // Its claims go only where it now runs: a claim left elsewhere keeps holding what it held, so
+        // nothing this decision already proved unplaceable becomes placeable.
+        _book.Release(job.Id, [.. _placer.Chosen.Intersect(job.ReclaimNodes!)]);
         Start(job, type, borrowing, request, now);
         return true;
     }

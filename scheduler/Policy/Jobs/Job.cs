@@ -50,6 +50,9 @@ internal sealed class Job
 
     public int ReclaimType { get; set; } = -1;
 
+    /// <summary>The shape group the job is queued in, while pending.</summary>
+    public ShapeGroup? Group { get; set; }
+
     /// <summary>The decision that already dealt with this job in its guaranteed phase.</summary>
     public int HandledStamp { get; set; }
 

@@ -18,6 +18,7 @@ internal sealed class ProjectQueue
         var i = _jobs.BinarySearch(job, JobOrder.Instance);
         _jobs.Insert(i < 0 ? ~i : i, job);
         if (!_groups.TryGetValue(job.Shape, out var group)) _groups.Add(job.Shape, group = new ShapeGroup());
+        job.Group = group;
         group.Add(job.WalltimeTicks, job.Spec.Priority == JobPriority.High, job.Spec.Preemptible);
     }
 
@@ -27,6 +28,7 @@ internal sealed class ProjectQueue
         if (i < 0 || !ReferenceEquals(_jobs[i], job)) throw new InvalidOperationException($"job {job.Id} is not queued");
         _jobs.RemoveAt(i);
         var group = _groups[job.Shape];
+        job.Group = null;
         if (group.Remove(job.WalltimeTicks, job.Spec.Priority == JobPriority.High, job.Spec.Preemptible) == 0) _groups.Remove(job.Shape);
     }
 }
@@ -37,6 +39,9 @@ internal sealed class ShapeGroup
     private readonly SortedDictionary<long, int> _walltimes = [];
 
     public int Count { get; private set; }
+
+    /// <summary>The decision in which the whole group was proven unable to start.</summary>
+    public int BlockedStamp { get; set; }
 
     public long MinWalltimeTicks { get; private set; } = long.MaxValue;
 
