@@ -1,0 +1,143 @@
+using Mekong.Policy.Accounts;
+using Mekong.Policy.Jobs;
+using Mekong.Policy.Placement;
+
+namespace Mekong.Policy;
+
+/// <summary>What lets <see cref="Decide"/> pass over work a full pass would do without effect: proofs that a
+/// project, a shape group or a job cannot start, preempt or reserve anything in this decision. Every proof
+/// rests on facts that only grow within a decision (capacity only shrinks, claims and memoised failures
+/// only accumulate), so a proof made once holds for the rest of the decision.</summary>
+public sealed partial class PolicyEngine
+{
+    /// <summary>Whether any queued job of the project could be inside its guarantee (cheap, per shape group).</summary>
+    private bool MayHaveGuaranteedJob(Account project)
+    {
+        if (ForcedBorrower(project)) return false;
+        foreach (var (shape, _) in project.Queue.Groups)
+        {
+            var gpus = shape.GpusPerNode * shape.Nodes;
+            if (shape.Type >= 0)
+            {
+                if (GuaranteeHeadroom(project, shape.Type) >= gpus) return true;
+                continue;
+            }
+            for (var t = 0; t < _types.Count; t++)
+                if (GuaranteeHeadroom(project, t) >= gpus) return true;
+        }
+        return false;
+    }
+
+    /// <summary>Phase 2's counterpart of <see cref="ProvenBlocked"/>: no reservation left, and every group
+    /// that could be inside its guarantee is known (this decision) to fail both placement and reclaim.</summary>
+    private bool GuaranteedProvenBlocked(Account project, long now)
+    {
+        if (_book.Counted < Settings.Reservations || _waitingStamp[project.Index] == _stamp || PriorityPreemptionPossible(project, now)) return false;
+        foreach (var (shape, group) in project.Queue.Groups)
+        {
+            var gpus = shape.GpusPerNode * shape.Nodes;
+            for (var t = shape.Type >= 0 ? shape.Type : 0; t < (shape.Type >= 0 ? shape.Type + 1 : _types.Count); t++)
+            {
+                if (GuaranteeHeadroom(project, t) < gpus || LimitBlocker(project, t, gpus) is not null) continue;
+                var key = shape with { Type = t };
+                if (!PlacementBlocked(key, group.MinWalltimeTicks)
+                    || !(_reclaimFailed.Contains(key) || _reclaimFailedFor.Contains((project.Index, key)))) return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Whether a high job of the project might still displace one of its low jobs in this decision.
+    /// Each high shape group not yet known to fail is searched now, without any job's exclusions (the search
+    /// only reads state, and failing without exclusions means failing with them), so the answer is exact.</summary>
+    private bool PriorityPreemptionPossible(Account project, long now)
+    {
+        if (!project.PriorityPreemption) return false;
+        var anyLow = false;
+        foreach (var v in project.Running)
+            if (v.Status == JobStatus.Running && v.Spec.Priority == JobPriority.Low) { anyLow = true; break; }
+        if (!anyLow) return false;
+        foreach (var (shape, group) in project.Queue.Groups)
+        {
+            if (group.High == 0) continue;
+            for (var t = shape.Type >= 0 ? shape.Type : 0; t < (shape.Type >= 0 ? shape.Type + 1 : _types.Count); t++)
+            {
+                var key = (project.Index, shape with { Type = t });
+                if (_priorityFailed.Contains(key)) continue;
+                // A high job gets to priority preemption only once admitted: inside its guarantee, or borrowing.
+                if (group.HighPreemptible == 0 && GuaranteeHeadroom(project, t) < shape.GpusPerNode * shape.Nodes) continue;
+                var request = new PlacementRequest(t, shape.Nodes, shape.GpusPerNode, shape.Cpu, shape.Memory, group.MinWalltimeTicks);
+                if (FindPriorityVictims(project, request, now, null)) return true;
+                _priorityFailed.Add(key);
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Phase 3's per-job form of <see cref="ProvenBlocked"/>, for projects that cannot be skipped
+    /// whole: a job certain to stay pending without side effects is passed over (its explanation keeps its
+    /// last full-pass value). Every proof is monotone within a decision, so it holds when the job's turn comes.</summary>
+    private bool JobProvenBlocked(Account project, Job job, bool budgetHeld)
+    {
+        if (IsHandled(job) || job.Held || budgetHeld) return true;
+        if (job.ReclaimNodes is not null) return false;
+        if (job.Group is { } group && GroupProvenBlocked(project, job.Shape, group)) return true;
+        var reservationsLeft = _book.Counted < Settings.Reservations;
+        var priority = project.PriorityPreemption && job.Spec.Priority == JobPriority.High;
+        for (var t = FirstType(job); t >= 0; t = NextType(job, t))
+        {
+            if (LimitBlocker(project, t, job.TotalGpus) is not null) continue;
+            var shape = job.Shape with { Type = t };
+            if (reservationsLeft || !PlacementBlocked(shape, job.WalltimeTicks)) return false;
+            if (priority && !_priorityFailed.Contains((project.Index, shape))) return false;
+        }
+        return true;
+    }
+
+    /// <summary>A whole shape group of the project is blocked in phase 3 (the proof of <see cref="ProvenBlocked"/>
+    /// for one group). Proofs only grow within a decision, so a proven group is remembered for the decision.</summary>
+    private bool GroupProvenBlocked(Account project, ShapeKey shape, ShapeGroup group)
+    {
+        if (group.BlockedStamp == _stamp) return true;
+        if (_book.Counted < Settings.Reservations) return false;
+        var gpus = shape.GpusPerNode * shape.Nodes;
+        var priority = project.PriorityPreemption && group.High > 0;
+        for (var t = shape.Type >= 0 ? shape.Type : 0; t < (shape.Type >= 0 ? shape.Type + 1 : _types.Count); t++)
+        {
+            if (LimitBlocker(project, t, gpus) is not null) continue;
+            var key = shape with { Type = t };
+            if (!PlacementBlocked(key, group.MinWalltimeTicks)) return false;
+            if (priority && !_priorityFailed.Contains((project.Index, key))) return false;
+        }
+        group.BlockedStamp = _stamp;
+        return true;
+    }
+
+    /// <summary>Whether every queued job of the project is certain to stay pending without side effects.
+    /// A group refused by admission (limit, held budget) is blocked outright; a group that only fails
+    /// placement (known this decision not to fit even at its shortest walltime) is blocked once no
+    /// reservation is left to hand out. Priority preemption is never skipped.</summary>
+    private bool ProvenBlocked(Account project, long now)
+    {
+        if (_readyStamp[project.Index] == _stamp || PriorityPreemptionPossible(project, now)) return false;
+        var budget = BudgetBlocker(project);
+        if (budget is { Budget.OnExhausted: BudgetAction.Hold }) return true;
+        var reservationsLeft = _book.Counted < Settings.Reservations;
+        foreach (var (shape, group) in project.Queue.Groups)
+        {
+            var gpus = shape.GpusPerNode * shape.Nodes;
+            for (var t = shape.Type >= 0 ? shape.Type : 0; t < (shape.Type >= 0 ? shape.Type + 1 : _types.Count); t++)
+            {
+                if (LimitBlocker(project, t, gpus) is not null) continue;
+                if (reservationsLeft || !PlacementBlocked(shape with { Type = t }, group.MinWalltimeTicks)) return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>No node set can take the shape now: too few nodes with room, or known to have failed this
+    /// decision at a walltime no longer than the group's shortest.</summary>
+    private bool PlacementBlocked(ShapeKey shape, long minWalltime) =>
+        _cluster.CountWithFree(shape.Type, shape.GpusPerNode) < shape.Nodes
+        || (_placeFailedAt.TryGetValue(shape, out var failedAt) && failedAt <= minWalltime);
+}
