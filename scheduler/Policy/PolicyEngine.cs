@@ -81,7 +81,7 @@ public sealed partial class PolicyEngine
         var index = NodeIndex(node);
         _cluster.SetState(index, NodeState.Down);
         var lost = new List<LostJob>();
-        var now = NodeTicksNow();
+        var now = NowTicks;
         foreach (var tenant in _cluster.Tenants(index).ToArray())
         {
             var job = tenant.Job;
@@ -94,8 +94,6 @@ public sealed partial class PolicyEngine
         }
         return lost;
     }
-
-    private long NodeTicksNow() => NowTicks;
 
     private int NodeIndex(string node) =>
         _cluster.TryGet(node, out var index) ? index : throw new PolicyException($"node '{node}' does not exist");
