@@ -222,7 +222,8 @@ public sealed partial class PolicyEngine
     private bool TryStartReclaimer(Job job, int type, bool borrowing, in PlacementRequest request, long now)
     {
         _book.Ignoring = job.Id;
-        var placed = _placer.TryPlaceNow(request, now);
+        // First where its victims were (the capacity held for it), then anywhere.
+        var placed = _placer.TryPlaceOn(request, job.ReclaimNodes!, now) || _placer.TryPlaceNow(request, now);
         _book.Ignoring = default;
         if (!placed) return false;
         // Its claims go only where it now runs: a claim left elsewhere keeps holding what it held, so

@@ -58,6 +58,22 @@ internal sealed partial class Placer
         return placed;
     }
 
+    /// <summary>Places the request on exactly these nodes (as many as it needs) if each can take its share
+    /// now; fills <see cref="Chosen"/>.</summary>
+    public bool TryPlaceOn(in PlacementRequest r, int[] nodes, long now)
+    {
+        Chosen.Clear();
+        if (nodes.Length != r.Nodes) return false;
+        foreach (var n in nodes)
+        {
+            if (_cluster.StateOf(n) != NodeState.Up || _cluster.TypeOf(n) != r.Type || _cluster.FreeGpus(n) < r.GpusPerNode
+                || _cluster.FreeCpu(n) < r.Cpu || _cluster.FreeMemory(n) < r.Memory
+                || (_book.HasClaims(n) && !_book.Fits(_cluster, n, now, now, now + r.Walltime, r.GpusPerNode, r.Cpu, r.Memory))) return false;
+        }
+        Chosen.AddRange(nodes);
+        return true;
+    }
+
     private struct FitVisitor(Placer placer, PlacementRequest r, long now, List<int> into) : INodeVisitor
     {
         public readonly bool Visit(int node)
