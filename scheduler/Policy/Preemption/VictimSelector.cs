@@ -54,16 +54,21 @@ internal sealed class VictimSelector
         }
         if (_options.Count < r.Nodes) return false;
 
-        // Fewest victims; among equal sets, victims from accounts furthest over their fair share; then least work lost.
-        _options.Sort(static (a, b) =>
-            a.Cost != b.Cost ? a.Cost.CompareTo(b.Cost)
-            : a.Preference != b.Preference ? b.Preference.CompareTo(a.Preference)
-            : a.LostWork != b.LostWork ? a.LostWork.CompareTo(b.LostWork)
-            : a.Node.CompareTo(b.Node));
-        _order.Clear();
-        foreach (var o in _options) _order.Add(o.Node);
-        if (r.Nodes == 1) _chosen.Add(_order[0]);
-        else _gangs.Choose(_order, _blockOf, _cluster.BlockCount, r.Nodes, _chosen);
+        if (r.Nodes == 1)
+        {
+            // One node: the best option, without ordering them all.
+            var best = 0;
+            for (var i = 1; i < _options.Count; i++)
+                if (Better(_options[i], _options[best]) < 0) best = i;
+            _chosen.Add(_options[best].Node);
+        }
+        else
+        {
+            _options.Sort(Better);
+            _order.Clear();
+            foreach (var o in _options) _order.Add(o.Node);
+            _gangs.Choose(_order, _blockOf, _cluster.BlockCount, r.Nodes, _chosen);
+        }
 
         ReadyTicks = now;
         foreach (var node in _chosen)
@@ -77,6 +82,14 @@ internal sealed class VictimSelector
         _chosen.Clear();
         return true;
     }
+
+    /// <summary>Fewest victims; among equal sets, victims from accounts furthest over their fair share; then
+    /// least work lost; then node index.</summary>
+    private static int Better(NodeOption a, NodeOption b) =>
+        a.Cost != b.Cost ? a.Cost.CompareTo(b.Cost)
+        : a.Preference != b.Preference ? b.Preference.CompareTo(a.Preference)
+        : a.LostWork != b.LostWork ? a.LostWork.CompareTo(b.LostWork)
+        : a.Node.CompareTo(b.Node);
 
     private bool TryNode(int node, in PlacementRequest r, long now, Func<Job, bool> eligible, Func<Job, double> preference, out NodeOption option)
     {
