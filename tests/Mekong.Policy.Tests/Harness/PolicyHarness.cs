@@ -20,6 +20,17 @@ public sealed class PolicyHarness
         Engine = new PolicyEngine(settings ?? new PolicySettings(), Clock);
     }
 
+    /// <summary>A harness with one organisation <c>org</c> and one project <c>org/p</c> (no guarantees),
+    /// the default project of jobs that name none.</summary>
+    public static PolicyHarness SingleProject(PolicySettings? settings = null)
+    {
+        var h = new PolicyHarness(settings);
+        h.Account("org");
+        h.Account("org/p");
+        h.DefaultProject = "org/p";
+        return h;
+    }
+
     public ManualTimeProvider Clock { get; }
 
     public PolicyEngine Engine { get; }

@@ -6,14 +6,7 @@ namespace Mekong.Policy.Tests.Scenarios;
 /// <summary>DESIGN.md "Placement": multi-node jobs are gangs, all nodes or none, one block preferred, then the fewest.</summary>
 public class GangTests
 {
-    private static PolicyHarness Harness()
-    {
-        var h = new PolicyHarness();
-        h.Account("org");
-        h.Account("org/p");
-        h.DefaultProject = "org/p";
-        return h;
-    }
+    private static PolicyHarness Harness() => PolicyHarness.SingleProject();
 
     [Fact]
     public void A_gang_starts_in_one_block_when_one_can_hold_it()

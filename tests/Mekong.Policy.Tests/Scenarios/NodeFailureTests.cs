@@ -6,14 +6,7 @@ namespace Mekong.Policy.Tests.Scenarios;
 /// <summary>DESIGN.md: a lost node fails its jobs; they go back to pending keeping their original submit time.</summary>
 public class NodeFailureTests
 {
-    private static PolicyHarness Harness()
-    {
-        var h = new PolicyHarness();
-        h.Account("org");
-        h.Account("org/p");
-        h.DefaultProject = "org/p";
-        return h;
-    }
+    private static PolicyHarness Harness() => PolicyHarness.SingleProject();
 
     [Fact]
     public void Jobs_on_a_lost_node_are_requeued_keeping_their_original_submit_order()

@@ -6,14 +6,7 @@ namespace Mekong.Policy.Tests.Scenarios;
 /// <summary>DESIGN.md "Placement" (single-node jobs, node states, GPU types).</summary>
 public class PlacementTests
 {
-    private static PolicyHarness Harness()
-    {
-        var h = new PolicyHarness();
-        h.Account("org");
-        h.Account("org/p");
-        h.DefaultProject = "org/p";
-        return h;
-    }
+    private static PolicyHarness Harness() => PolicyHarness.SingleProject();
 
     /// <summary>Nodes with 8, 2, 4 and 6 GPUs free: best fit takes the fullest node that still fits.</summary>
     [Theory]

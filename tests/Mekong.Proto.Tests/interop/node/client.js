@@ -74,6 +74,8 @@ async function main() {
     check(cancelled.job.state === 'JOB_STATE_CANCELLED' && cancelled.job.cancelled_by === 'dave', 'cancel');
     const listed = await unary('ListJobs', { project: 'uni-js/crud', states: ['JOB_STATE_CANCELLED'] });
     check(listed.jobs.length === 1 && listed.jobs[0].id === job.id, 'list filters by state');
+    const explained = await unary('ExplainJob', { id: rest.jobs[0].id });
+    check(explained.explanation.reason === 'PENDING_REASON_QUOTA_LIMIT', 'explain gives the reason');
   } else if (scenario === 'errors') {
     await expectError(unary('GetJob', { id: 'j-ünï 100%' }), grpc.status.NOT_FOUND, 'job j-ünï 100% not found', 'unknown job');
     await expectError(unary('SubmitJob', { spec: spec('uni-js/crud', 0) }), grpc.status.INVALID_ARGUMENT, 'gpus_per_node', 'zero GPUs');
