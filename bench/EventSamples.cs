@@ -24,7 +24,7 @@ internal sealed class EventSamples
         EventCall.Add(eventUs);
         DecideCall.Add(decideUs);
         Visited.Add(plan.Statistics.JobsVisited);
-        Skipped.Add(plan.Statistics.GroupsSkipped);
+        Skipped.Add(plan.Statistics.ProjectsSkipped);
         Attempts.Add(plan.Statistics.PlacementAttempts);
         Starts += plan.Starts.Count;
         Preemptions += plan.Preemptions.Count;

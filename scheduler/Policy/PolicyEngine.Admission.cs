@@ -99,11 +99,9 @@ public sealed partial class PolicyEngine
             if (a.Within[type] + job.TotalGpus > a.Guarantee[type]) { binding = a; break; }
         }
         return new PendingReason(PendingReasonKind.QuotaLimit, binding.Index, type, job.TotalGpus,
-            binding.Within[type], binding.Guarantee[type], 0, NoBorrowMarker);
+            binding.Within[type], binding.Guarantee[type], 0, 0) { CannotBorrow = true };
     }
 
-    /// <summary>Marks a quota reason as "guarantee exhausted and the job may not borrow" (BlockedBy is otherwise unused there).</summary>
-    internal const long NoBorrowMarker = -1;
 
     private static PendingReason BudgetReason(Job job, Account blocker) =>
         PendingReason.Of(PendingReasonKind.Budget, blocker.Index, job.Type, job.TotalGpus,

@@ -42,7 +42,7 @@ public sealed partial class PolicyEngine
     private double[] _overuse = [];
     private int _stamp;
     private int _visited;
-    private int _groupsSkipped;
+    private int _projectsSkipped;
 
     /// <summary>Full pass: decides, and explains every pending job.</summary>
     public SchedulingPlan Schedule() => Run(full: true);
@@ -66,8 +66,8 @@ public sealed partial class PolicyEngine
         {
             var project = _accounts[p];
             if (project.Queue.Count == 0) continue;
-            if (!full && _readyStamp[p] != _stamp && !MayHaveGuaranteedJob(project)) { _groupsSkipped++; continue; }
-            if (!full && GuaranteedProvenBlocked(project, now)) { _groupsSkipped++; continue; }
+            if (!full && _readyStamp[p] != _stamp && !MayHaveGuaranteedJob(project)) { _projectsSkipped++; continue; }
+            if (!full && GuaranteedProvenBlocked(project, now)) { _projectsSkipped++; continue; }
             ForEachQueued(project, job => GuaranteedStep(project, job, now));
         }
 
@@ -76,7 +76,7 @@ public sealed partial class PolicyEngine
         {
             var project = _accounts[p];
             if (project.Queue.Count == 0) continue;
-            if (!full && ProvenBlocked(project, now)) { _groupsSkipped++; continue; }
+            if (!full && ProvenBlocked(project, now)) { _projectsSkipped++; continue; }
             if (full) ForEachQueued(project, job => BorrowingStep(project, job, now));
             else
             {
@@ -90,7 +90,7 @@ public sealed partial class PolicyEngine
             [.. _starts],
             [.. _preemptions],
             [.. _book.Reservations],
-            new PassStatistics(full, _pendingCount, _visited, _groupsSkipped, _placer.Attempts));
+            new PassStatistics(full, _pendingCount, _visited, _projectsSkipped, _placer.Attempts));
         return plan;
     }
 
@@ -107,7 +107,7 @@ public sealed partial class PolicyEngine
         _preemptions.Clear();
         _placer.ResetCounters();
         _visited = 0;
-        _groupsSkipped = 0;
+        _projectsSkipped = 0;
         if (_overuse.Length < _accounts.Count) _overuse = new double[_accounts.Count * 2];
         if (_waitingStamp.Length < _accounts.Count) _waitingStamp = new int[_accounts.Count * 2];
         if (_readyStamp.Length < _accounts.Count) _readyStamp = new int[_accounts.Count * 2];

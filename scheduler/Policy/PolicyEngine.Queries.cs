@@ -22,7 +22,7 @@ public sealed partial class PolicyEngine
             r.EstimatedStartTicks > 0 ? new DateTimeOffset(r.EstimatedStartTicks, TimeSpan.Zero) : null,
             r.Kind == PendingReasonKind.Priority && r.BlockedBy > 0 ? new JobId(r.BlockedBy) : null)
         {
-            CannotBorrow = r.Kind == PendingReasonKind.QuotaLimit && r.BlockedBy == NoBorrowMarker,
+            CannotBorrow = r.CannotBorrow,
         };
     }
 

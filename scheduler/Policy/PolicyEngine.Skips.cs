@@ -10,6 +10,9 @@ namespace Mekong.Policy;
 /// only accumulate), so a proof made once holds for the rest of the decision.</summary>
 public sealed partial class PolicyEngine
 {
+    /// <summary>The GPU types a shape may run on, as [first, end): its own type, or every type for "any".</summary>
+    private (int First, int End) TypesOf(ShapeKey shape) => shape.Type >= 0 ? (shape.Type, shape.Type + 1) : (0, _types.Count);
+
     /// <summary>Whether any queued job of the project could be inside its guarantee (cheap, per shape group).</summary>
     private bool MayHaveGuaranteedJob(Account project)
     {
@@ -17,12 +20,7 @@ public sealed partial class PolicyEngine
         foreach (var (shape, _) in project.Queue.Groups)
         {
             var gpus = shape.GpusPerNode * shape.Nodes;
-            if (shape.Type >= 0)
-            {
-                if (GuaranteeHeadroom(project, shape.Type) >= gpus) return true;
-                continue;
-            }
-            for (var t = 0; t < _types.Count; t++)
+            for (var (t, end) = TypesOf(shape); t < end; t++)
                 if (GuaranteeHeadroom(project, t) >= gpus) return true;
         }
         return false;
@@ -36,7 +34,7 @@ public sealed partial class PolicyEngine
         foreach (var (shape, group) in project.Queue.Groups)
         {
             var gpus = shape.GpusPerNode * shape.Nodes;
-            for (var t = shape.Type >= 0 ? shape.Type : 0; t < (shape.Type >= 0 ? shape.Type + 1 : _types.Count); t++)
+            for (var (t, end) = TypesOf(shape); t < end; t++)
             {
                 if (GuaranteeHeadroom(project, t) < gpus || LimitBlocker(project, t, gpus) is not null) continue;
                 var key = shape with { Type = t };
@@ -60,7 +58,7 @@ public sealed partial class PolicyEngine
         foreach (var (shape, group) in project.Queue.Groups)
         {
             if (group.High == 0) continue;
-            for (var t = shape.Type >= 0 ? shape.Type : 0; t < (shape.Type >= 0 ? shape.Type + 1 : _types.Count); t++)
+            for (var (t, end) = TypesOf(shape); t < end; t++)
             {
                 var key = (project.Index, shape with { Type = t });
                 if (_priorityFailed.Contains(key)) continue;
@@ -102,7 +100,7 @@ public sealed partial class PolicyEngine
         if (_book.Counted < Settings.Reservations) return false;
         var gpus = shape.GpusPerNode * shape.Nodes;
         var priority = project.PriorityPreemption && group.High > 0;
-        for (var t = shape.Type >= 0 ? shape.Type : 0; t < (shape.Type >= 0 ? shape.Type + 1 : _types.Count); t++)
+        for (var (t, end) = TypesOf(shape); t < end; t++)
         {
             if (LimitBlocker(project, t, gpus) is not null) continue;
             var key = shape with { Type = t };
@@ -126,7 +124,7 @@ public sealed partial class PolicyEngine
         foreach (var (shape, group) in project.Queue.Groups)
         {
             var gpus = shape.GpusPerNode * shape.Nodes;
-            for (var t = shape.Type >= 0 ? shape.Type : 0; t < (shape.Type >= 0 ? shape.Type + 1 : _types.Count); t++)
+            for (var (t, end) = TypesOf(shape); t < end; t++)
             {
                 if (LimitBlocker(project, t, gpus) is not null) continue;
                 if (reservationsLeft || !PlacementBlocked(shape with { Type = t }, group.MinWalltimeTicks)) return false;

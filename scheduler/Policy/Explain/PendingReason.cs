@@ -12,6 +12,9 @@ internal readonly record struct PendingReason(
     long EstimatedStartTicks,
     long BlockedBy)
 {
+    /// <summary>For <see cref="PendingReasonKind.QuotaLimit"/>: the guarantee is used up and the job may not borrow.</summary>
+    public bool CannotBorrow { get; init; }
+
     public static PendingReason Of(PendingReasonKind kind, int account, int type, long requested, long held = 0, long cap = 0) =>
         new(kind, account, type, requested, held, cap, 0, 0);
 }

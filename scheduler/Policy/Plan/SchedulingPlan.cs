@@ -15,5 +15,5 @@ public sealed record SchedulingPlan(
 /// <summary>How much work a decision did (for metrics and benchmarks).</summary>
 /// <param name="Full">True for a full pass (every pending job explained), false for an incremental decision.</param>
 /// <param name="JobsVisited">Pending jobs looked at one by one.</param>
-/// <param name="GroupsSkipped">Groups of alike jobs proven unable to start and skipped as a whole.</param>
-public sealed record PassStatistics(bool Full, int PendingJobs, int JobsVisited, int GroupsSkipped, int PlacementAttempts);
+/// <param name="ProjectsSkipped">Project sweeps a decision passed over whole, each proven unable to start, preempt or reserve anything.</param>
+public sealed record PassStatistics(bool Full, int PendingJobs, int JobsVisited, int ProjectsSkipped, int PlacementAttempts);
