@@ -194,6 +194,31 @@ public abstract class StoreContractTests
         Assert.Empty((await store.LoadAsync(T0)).Jobs);
     }
 
+    [Fact]
+    public async Task Job_listing_filters_by_project_subtree_state_and_user_and_pages_newest_first()
+    {
+        await using var store = Open();
+        var w = store.Writer;
+        await SeedTree(w);
+        await w.SetAccountAsync(new AccountSpec("uni-a/vision_x"));
+        var vision = new List<JobId>();
+        for (var i = 0; i < 5; i++) vision.Add((await w.SubmitAsync(Job($"v{i}"), Train)).Id);
+        // A sibling whose name extends "vision" and contains LIKE's wildcard must not match the "uni-a/vision" subtree.
+        var sibling = (await w.SubmitAsync(Job("x") with { Project = "uni-a/vision_x", User = "bob" }, Train)).Id;
+        await w.TransitionAsync(JobTransition.Ended(vision[1], JobState.Cancelled, T0.AddMinutes(1), reason: "by alice"));
+
+        var all = await store.ListJobsAsync(new JobQuery(null, null, null, null, 100));
+        Assert.Equal([sibling, .. vision.AsEnumerable().Reverse()], all.Select(j => j.Id));
+        Assert.Equal(vision.AsEnumerable().Reverse(), (await store.ListJobsAsync(new JobQuery(["uni-a/vision"], null, null, null, 100))).Select(j => j.Id));
+        Assert.Equal(6, (await store.ListJobsAsync(new JobQuery(["uni-a"], null, null, null, 100))).Count);
+        Assert.Empty(await store.ListJobsAsync(new JobQuery([], null, null, null, 100)));
+        Assert.Equal([vision[1]], (await store.ListJobsAsync(new JobQuery(null, [JobState.Cancelled], null, null, 100))).Select(j => j.Id));
+        Assert.Equal([sibling], (await store.ListJobsAsync(new JobQuery(null, null, "bob", null, 100))).Select(j => j.Id));
+        var page1 = await store.ListJobsAsync(new JobQuery(["uni-a/vision"], null, null, null, 2));
+        var page2 = await store.ListJobsAsync(new JobQuery(["uni-a/vision"], null, null, page1[^1].Id.Value, 2));
+        Assert.Equal([vision[4], vision[3], vision[2], vision[1]], page1.Concat(page2).Select(j => j.Id));
+    }
+
     // ------------------------------------------------------------------ group commit
 
     [Fact]
