@@ -99,6 +99,9 @@ public sealed class SchedulerHost : IAsyncDisposable
         }
     }
 
+    /// <summary>Scheduling decisions made since start, the time they took, and work items the loop ran.</summary>
+    public (long Decisions, TimeSpan DecisionTime, long Items) LoopStatistics => _core.Statistics;
+
     /// <summary>Issues an API token directly through the store (bootstrap: the first admin token has no one to
     /// ask). Returns the secret, which is never shown again.</summary>
     public async Task<string> IssueTokenAsync(string subject, IReadOnlyList<string> roles, string name)

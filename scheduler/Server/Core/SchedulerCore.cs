@@ -35,6 +35,9 @@ internal sealed partial class SchedulerCore : IAsyncDisposable
     private readonly Thread _thread;
     private readonly ITimer _ticker;
     private Catalog _catalog = Catalog.Empty;
+    private long _decisions;
+    private long _decisionTicks;
+    private long _itemsRun;
     private bool _dirty;
     private DateTimeOffset _lastFullPass;
 
@@ -61,6 +64,10 @@ internal sealed partial class SchedulerCore : IAsyncDisposable
         _thread.Start();
         _ticker = time.CreateTimer(_ => Post(Tick), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
     }
+
+    /// <summary>Decisions made, the time they took, and work items run, since start (for metrics and benchmarks).</summary>
+    public (long Decisions, TimeSpan DecisionTime, long Items) Statistics =>
+        (Interlocked.Read(ref _decisions), TimeSpan.FromTicks(Interlocked.Read(ref _decisionTicks)), Interlocked.Read(ref _itemsRun));
 
     /// <summary>What validation needs, as of the last change.</summary>
     public Catalog Catalog => Volatile.Read(ref _catalog);
@@ -109,7 +116,11 @@ internal sealed partial class SchedulerCore : IAsyncDisposable
                     Log.LoopFailed(_logger, e);
                 }
             }
-            if (ran > 0) _dirty = true;
+            if (ran > 0)
+            {
+                _dirty = true;
+                Interlocked.Add(ref _itemsRun, ran);
+            }
             if (_dirty)
             {
                 _dirty = false;
@@ -133,7 +144,10 @@ internal sealed partial class SchedulerCore : IAsyncDisposable
     {
         var now = Now;
         var full = now - _lastFullPass >= _options.FullPassInterval;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var plan = full ? _engine.Schedule() : _engine.Decide();
+        Interlocked.Add(ref _decisionTicks, System.Diagnostics.Stopwatch.GetElapsedTime(started).Ticks);
+        Interlocked.Increment(ref _decisions);
         if (full) _lastFullPass = now;
         ApplyPlan(plan);
     }
