@@ -59,7 +59,7 @@ public sealed partial class MekongStore
     public Task<IReadOnlyList<StoredJob>> ListJobsAsync(JobQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        if (query.Limit is < 1 or > 1000) throw new ArgumentOutOfRangeException(nameof(query), query.Limit, "limit must be 1..1000");
+        if (query.Limit is < 1 or > 10_000) throw new ArgumentOutOfRangeException(nameof(query), query.Limit, "limit must be 1..10000");
         if (query.Projects is { Count: 0 }) return Task.FromResult<IReadOnlyList<StoredJob>>([]);
         var where = new List<string>();
         var values = new List<object?>();

@@ -67,6 +67,7 @@ public sealed class JobServiceTests : IAsyncLifetime
         Assert.Equal(ids.AsEnumerable().Reverse(), seen);
         var pending = await jobs.ListJobsAsync(new ListJobsRequest { States = { JobState.Pending } });
         Assert.Equal(6, pending.Jobs.Count);
+        Assert.Equal(7, (await jobs.ListJobsAsync(new ListJobsRequest { PageSize = 5000 })).Jobs.Count);
         var bad = await Assert.ThrowsAsync<RpcException>(() => jobs.ListJobsAsync(new ListJobsRequest { PageToken = "not-a-token" }));
         Assert.Equal(StatusCode.InvalidArgument, bad.StatusCode);
     }

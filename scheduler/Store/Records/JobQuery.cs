@@ -6,5 +6,5 @@ namespace Mekong.Store;
 /// <param name="States">Only jobs in one of these states; null or empty for any state.</param>
 /// <param name="User">Only jobs submitted by this user.</param>
 /// <param name="BeforeId">Only jobs with a smaller id: the last id of the previous page.</param>
-/// <param name="Limit">Most jobs to return (1..1000).</param>
+/// <param name="Limit">Most jobs to return (1..10000).</param>
 public sealed record JobQuery(IReadOnlyList<string>? Projects, IReadOnlyList<JobState>? States, string? User, long? BeforeId, int Limit);
