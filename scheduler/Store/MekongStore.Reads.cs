@@ -55,6 +55,38 @@ public sealed partial class MekongStore
             return jobs.Count == 0 ? null : jobs[0];
         }, cancellationToken);
 
+    /// <summary>A page of jobs matching <paramref name="query"/>, newest first.</summary>
+    public Task<IReadOnlyList<StoredJob>> ListJobsAsync(JobQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        if (query.Limit is < 1 or > 1000) throw new ArgumentOutOfRangeException(nameof(query), query.Limit, "limit must be 1..1000");
+        if (query.Projects is { Count: 0 }) return Task.FromResult<IReadOnlyList<StoredJob>>([]);
+        var where = new List<string>();
+        var values = new List<object?>();
+        string Param(object? value)
+        {
+            values.Add(value);
+            return string.Create(CultureInfo.InvariantCulture, $"@p{values.Count - 1}");
+        }
+        if (query.Projects is { } projects)
+        {
+            // A path matches itself and everything under it; LIKE's wildcards in a path are escaped.
+            var any = projects.Select(p => $"(project = {Param(p)} OR project LIKE {Param(EscapeLike(p) + "/%")} ESCAPE '!')");
+            where.Add("(" + string.Join(" OR ", any) + ")");
+        }
+        if (query.States is { Count: > 0 } states)
+            where.Add("state IN (" + string.Join(", ", states.Distinct().Select(s => Param(s.ToText()))) + ")");
+        if (query.User is { } user) where.Add($"user_name = {Param(user)}");
+        if (query.BeforeId is { } before) where.Add($"id < {Param(before)}");
+        var sql = $"SELECT {JobColumns} FROM jobs" + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "")
+            + string.Create(CultureInfo.InvariantCulture, $" ORDER BY id DESC LIMIT {query.Limit}");
+        return ReadAsync<IReadOnlyList<StoredJob>>(async (c, t) => await ListAsync(c, t, ReadJob, sql, cancellationToken, values.ToArray()).ConfigureAwait(false),
+            cancellationToken);
+    }
+
+    private static string EscapeLike(string value) =>
+        value.Replace("!", "!!", StringComparison.Ordinal).Replace("%", "!%", StringComparison.Ordinal).Replace("_", "!_", StringComparison.Ordinal);
+
     /// <summary>A job's state changes, oldest first.</summary>
     public Task<IReadOnlyList<JobEvent>> GetJobEventsAsync(JobId id, CancellationToken cancellationToken = default) =>
         ReadAsync<IReadOnlyList<JobEvent>>(async (c, t) => await ListAsync(c, t,

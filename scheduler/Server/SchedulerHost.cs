@@ -1,0 +1,135 @@
+using System.Net;
+using Mekong.Policy;
+using Mekong.Scheduler.Services;
+using Mekong.Scheduler.Core;
+using Mekong.Scheduler.Events;
+using Mekong.Scheduler.Identity;
+using Mekong.Store;
+using Mekong.Transport;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Mekong.Scheduler;
+
+/// <summary>
+/// The scheduler process: opens the store (migrating it), rebuilds the policy core from it, starts the
+/// scheduler loop, and serves the API on Kestrel — gRPC on a cleartext HTTP/2 endpoint and, optionally,
+/// JSON on an HTTP/1.1 endpoint.
+/// </summary>
+public sealed class SchedulerHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly MekongStore _store;
+    private readonly SchedulerCore _core;
+    private readonly JwtValidator? _jwt;
+    private int _disposed;
+
+    private SchedulerHost(WebApplication app, MekongStore store, SchedulerCore core, JwtValidator? jwt, Uri address, Uri? httpAddress)
+    {
+        _app = app;
+        _store = store;
+        _core = core;
+        _jwt = jwt;
+        Address = address;
+        HttpAddress = httpAddress;
+    }
+
+    /// <summary>The gRPC address actually bound, e.g. http://127.0.0.1:7070.</summary>
+    public Uri Address { get; }
+
+    /// <summary>The HTTP/1.1 JSON address, when one was asked for.</summary>
+    public Uri? HttpAddress { get; }
+
+    public static async Task<SchedulerHost> StartAsync(SchedulerOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var time = TimeProvider.System;
+        var store = MekongStore.Open(options.Store, time);
+        try
+        {
+            var engine = new PolicyEngine(options.Policy ?? new PolicySettings(), time);
+            // Usage older than a few half-lives no longer moves fair share; budgets look back at most a year.
+            var since = time.GetUtcNow() - TimeSpan.FromDays(Math.Max(366, 8 * engine.Settings.UsageHalfLife.TotalDays));
+            var snapshot = await store.LoadAsync(since, cancellationToken).ConfigureAwait(false);
+            snapshot.RestoreInto(engine);
+
+            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
+            builder.Logging.ClearProviders();
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+            builder.Logging.SetMinimumLevel(LogLevel.Information);
+            builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+            builder.WebHost.UseKestrel(k =>
+            {
+                k.Limits.MaxRequestBodySize = options.MaxRequestBytes + 1024;
+                var grpc = ParseEndpoint(options.Listen, "listen");
+                // Cleartext HTTP/2 needs an HTTP/2-only endpoint (prior knowledge, no upgrade).
+                k.Listen(grpc, l => l.Protocols = HttpProtocols.Http2);
+                if (options.HttpListen is { } http) k.Listen(ParseEndpoint(http, "http"), l => l.Protocols = HttpProtocols.Http1);
+            });
+            var app = builder.Build();
+            var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Mekong.Scheduler");
+            var events = new JobEventHub(time);
+            var core = new SchedulerCore(engine, snapshot, store, events, options, time, logger);
+            var jwt = options.JwtKeyFile is { } key ? new JwtValidator(key, options.JwtIssuer, options.JwtAudience, time) : null;
+            var auth = new Authenticator(store, jwt, time);
+            var access = new Access(new Membership(snapshot.Members));
+            var rpc = new RpcServerOptions { MaxReceiveMessageSize = options.MaxRequestBytes };
+            app.MapRpcServices(rpc,
+                new JobApi(core, store, auth, access, events, options, time).Definition(),
+                new AdminApi(core, store, auth, access).Definition(),
+                new AgentApi(core, auth, options).Definition());
+            app.MapGet("/healthz", () => "ok");
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToArray();
+            var address = addresses[0];
+            var httpAddress = options.HttpListen is null ? null : addresses[^1];
+            Log.Started(logger, address, store.Backend.ToString(), snapshot.Jobs.Count, snapshot.Nodes.Count, snapshot.Accounts.Count);
+            return new SchedulerHost(app, store, core, jwt, address, httpAddress);
+        }
+        catch
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Issues an API token directly through the store (bootstrap: the first admin token has no one to
+    /// ask). Returns the secret, which is never shown again.</summary>
+    public async Task<string> IssueTokenAsync(string subject, IReadOnlyList<string> roles, string name)
+    {
+        var issued = await _store.Writer.IssueTokenAsync(name, subject, roles).ConfigureAwait(false);
+        return issued.Secret;
+    }
+
+    /// <summary>Whether some live token carries the admin role.</summary>
+    public async Task<bool> HasAdminTokenAsync() =>
+        (await _store.ListTokensAsync().ConfigureAwait(false)).Any(t => !t.IsRevoked && t.Roles.Contains(Caller.AdminRole));
+
+    /// <summary>Completes when the host stops (SIGINT/SIGTERM through the generic host, or <paramref name="cancellationToken"/>).</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken) => _app.WaitForShutdownAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        await _app.StopAsync().ConfigureAwait(false);
+        await _core.DisposeAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        await _store.DisposeAsync().ConfigureAwait(false);
+        _jwt?.Dispose();
+    }
+
+    private static IPEndPoint ParseEndpoint(string text, string what)
+    {
+        var value = text.StartsWith("http://", StringComparison.OrdinalIgnoreCase) ? new Uri(text).Authority : text;
+        if (value.StartsWith("localhost:", StringComparison.OrdinalIgnoreCase)) value = "127.0.0.1:" + value["localhost:".Length..];
+        return IPEndPoint.TryParse(value, out var endpoint) && endpoint.Port is >= 0 and <= 65535
+            ? endpoint
+            : throw new ArgumentException($"{what}: '{text}' is not an address:port such as 127.0.0.1:7070");
+    }
+}
