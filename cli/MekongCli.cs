@@ -21,6 +21,8 @@ internal static class MekongCli
         root.Subcommands.Add(CancelVerb.Create(host));
         root.Subcommands.Add(WatchVerb.Create(host));
         root.Subcommands.Add(AdminVerb.Create(host));
+        root.Subcommands.Add(ServerVerb.Create(host));
+        root.Subcommands.Add(DevVerb.Create(host));
         root.Subcommands.Add(SimulateVerb.Create());
         return root;
     }

@@ -44,6 +44,8 @@ internal static class ErrorReport
 
         var words = Words(rpc.StatusCode);
         var detail = OneLine(rpc.Detail);
+        // "job 42 not found" reads "not found: job 42", not "not found: job 42 not found".
+        if (detail.EndsWith(" " + words, StringComparison.OrdinalIgnoreCase)) detail = detail[..^(words.Length + 1)];
         var line = detail.Length == 0 ? words
             : detail.StartsWith(words, StringComparison.OrdinalIgnoreCase) ? detail
             : $"{words}: {detail}";

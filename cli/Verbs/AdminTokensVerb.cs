@@ -25,15 +25,18 @@ internal static class AdminTokensVerb
         var user = new Argument<string>("user") { Description = "the user the token acts as" };
         var description = new Option<string?>("--description") { Description = "what the token is for" };
         var ttl = VerbOptions.Duration("--ttl", "lifetime (30d, 12h); default no expiry");
+        var roles = new Option<string[]>("--role") { Description = "role the token carries beyond the user's memberships: admin or agent (repeatable)", HelpName = "ROLE" };
+        roles.AcceptOnlyFromAmong("admin", "agent");
         var json = VerbHost.JsonOption();
         var verb = new Command("issue", "issue a token for a user; prints the secret, once");
         verb.Arguments.Add(user);
-        foreach (var o in new Option[] { description, ttl, json }) verb.Options.Add(o);
+        foreach (var o in new Option[] { description, ttl, roles, json }) verb.Options.Add(o);
         host.SetAction(verb, async context =>
         {
             var connection = context.Connect();
             var request = new IssueTokenRequest { User = context.Get(user), Description = context.Get(description) ?? "" };
             if (context.Get(ttl) is { } t) request.Ttl = Duration.FromTimeSpan(t);
+            request.Roles.AddRange(context.Get(roles) ?? []);
             var response = await connection.Admin.IssueTokenAsync(request, connection.Unary()).ConfigureAwait(false);
             if (context.Get(json))
             {
@@ -73,10 +76,10 @@ internal static class AdminTokensVerb
             else
             {
                 var now = context.Now;
-                var table = new Table("ID", "USER", "DESCRIPTION", "CREATED", "EXPIRES", "LAST USED", "REVOKED");
+                var table = new Table("ID", "USER", "ROLES", "DESCRIPTION", "CREATED", "EXPIRES", "LAST USED", "REVOKED");
                 foreach (var t in response.Tokens)
                 {
-                    table.Add(t.Id, t.User, t.Description, JobText.Time(t.CreatedAt), JobText.Relative(t.ExpiresAt, now), JobText.Relative(t.LastUsedAt, now), t.Revoked ? "yes" : "");
+                    table.Add(t.Id, t.User, string.Join(',', t.Roles), t.Description, JobText.Time(t.CreatedAt), JobText.Relative(t.ExpiresAt, now), JobText.Relative(t.LastUsedAt, now), t.Revoked ? "yes" : "");
                 }
 
                 table.Write(context.Output);
