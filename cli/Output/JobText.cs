@@ -46,7 +46,10 @@ internal static class JobText
     {
         if (explanation is null) return "";
         var code = explanation.ReasonCode.Length > 0 ? explanation.ReasonCode : EnumWords.Of(explanation.Reason);
-        return explanation.Message.Length == 0 ? code : code.Length == 0 ? explanation.Message : $"{code}: {explanation.Message}";
+        // The server's message may already begin with the code ("resources: 16/16 h100 in use").
+        return explanation.Message.Length == 0 ? code
+            : code.Length == 0 || explanation.Message.StartsWith(code, StringComparison.Ordinal) ? explanation.Message
+            : $"{code}: {explanation.Message}";
     }
 
     /// <summary>The numbers behind an explanation, as "name: value" lines (only those that are set).</summary>

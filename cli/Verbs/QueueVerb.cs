@@ -11,8 +11,9 @@ namespace Mekong.Cli.Verbs;
 /// </summary>
 internal static class QueueVerb
 {
-    /// <summary>Largest page asked of the server (its own cap).</summary>
-    private const uint PageSize = 1000;
+    /// <summary>Page size asked of the server. Not its cap of 1000: the server answers page_size 1000 with
+    /// UNKNOWN (it asks its store for 1001 rows to see whether there is a next page, past the store's limit).</summary>
+    private const uint PageSize = 500;
 
     private static readonly JobState[] Unfinished = [JobState.Pending, JobState.Held, JobState.Preempted, JobState.Running];
 
