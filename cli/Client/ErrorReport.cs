@@ -19,7 +19,7 @@ internal static class ErrorReport
             case UsageException usage:
                 return (usage.Message, ExitCodes.Usage);
             case RpcException rpc:
-                return (Describe(rpc, server), ExitCodes.Failure);
+                return (DescribeStatus(rpc, server), ExitCodes.Failure);
             case OperationCanceledException:
                 return ("cancelled", ExitCodes.Cancelled);
             case IOException or UnauthorizedAccessException:
@@ -30,7 +30,7 @@ internal static class ErrorReport
     }
 
     /// <summary>A status as "&lt;code in words&gt;: &lt;detail&gt;", or "cannot reach URL: why" when no server answered.</summary>
-    public static string Describe(RpcException rpc, Uri? server)
+    public static string DescribeStatus(RpcException rpc, Uri? server)
     {
         if (rpc.StatusCode == StatusCode.Unavailable && Unreachable(rpc) is { } why)
         {
