@@ -19,7 +19,7 @@ public sealed class ParsingTests : IDisposable
     [InlineData("give --project", "submit", "--walltime", "1h", "--", "true")]
     [InlineData("--state 'sleeping': expected one of pending", "queue", "--state", "running,sleeping")]
     [InlineData("unrecognized command or argument 'frobnicate'", "frobnicate")]
-    [InlineData("required argument missing for command: 'show'", "show")]
+    [InlineData("required argument 'job' missing", "show")]
     [InlineData("give a job id or --project, not both", "watch")]
     [InlineData("--guarantee 'h100': expected TYPE=N", "admin", "accounts", "set", "uni-a", "--guarantee", "h100")]
     [InlineData("--limit 'h100=lots': expected TYPE=COUNT", "admin", "accounts", "set", "uni-a", "--limit", "h100=lots")]
