@@ -58,7 +58,7 @@ public sealed class DevProcessTests : IDisposable
         }
     }
 
-    private static string MekongDll()
+    internal static string MekongDll()
     {
         var here = Path.Combine(AppContext.BaseDirectory, "mekong.dll");
         if (File.Exists(Path.Combine(AppContext.BaseDirectory, "mekong.runtimeconfig.json"))) return here;
