@@ -37,6 +37,10 @@ public sealed class JobServiceClient
     public ServerStreamingCall<JobEvent> WatchProject(WatchProjectRequest request, CallOptions? options = null) =>
         _channel.ServerStreaming(JobServiceRpc.WatchProject, request, options);
 
+    /// <summary>ReadJobLogs: a stream of JobLogChunk; dispose the call to stop following.</summary>
+    public ServerStreamingCall<JobLogChunk> ReadJobLogs(ReadJobLogsRequest request, CallOptions? options = null) =>
+        _channel.ServerStreaming(JobServiceRpc.ReadJobLogs, request, options);
+
     /// <summary>ExplainJob.</summary>
     public Task<ExplainJobResponse> ExplainJobAsync(ExplainJobRequest request, CallOptions? options = null) =>
         _channel.UnaryAsync(JobServiceRpc.ExplainJob, request, options);

@@ -29,4 +29,7 @@ public static class JobServiceRpc
 
     /// <summary>JobService.ExplainJob.</summary>
     public static readonly Method<ExplainJobRequest, ExplainJobResponse> ExplainJob = new(Descriptor, nameof(ExplainJob));
+
+    /// <summary>JobService.ReadJobLogs.</summary>
+    public static readonly Method<ReadJobLogsRequest, JobLogChunk> ReadJobLogs = new(Descriptor, nameof(ReadJobLogs));
 }

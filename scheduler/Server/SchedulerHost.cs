@@ -62,6 +62,8 @@ public sealed class SchedulerHost : IAsyncDisposable
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
             builder.Logging.ClearProviders();
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+            // Log lines go to stderr: stdout is for what a command prints (tokens, ids).
+            builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
             builder.Logging.SetMinimumLevel(LogLevel.Information);
             builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
             builder.WebHost.UseKestrel(k =>
@@ -75,15 +77,16 @@ public sealed class SchedulerHost : IAsyncDisposable
             var app = builder.Build();
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Mekong.Scheduler");
             var events = new JobEventHub(time);
-            var core = new SchedulerCore(engine, snapshot, store, events, options, time, logger);
+            var logs = new Logs.JobLogStore(options.LogDirectory ?? DefaultLogDirectory(store.Location));
+            var core = new SchedulerCore(engine, snapshot, store, events, logs, options, time, logger);
             var jwt = options.JwtKeyFile is { } key ? new JwtValidator(key, options.JwtIssuer, options.JwtAudience, time) : null;
             var auth = new Authenticator(store, jwt, time);
             var access = new Access(new Membership(snapshot.Members));
             var rpc = new RpcServerOptions { MaxReceiveMessageSize = options.MaxRequestBytes };
             app.MapRpcServices(rpc,
-                new JobApi(core, store, auth, access, events, options, time).Definition(),
+                new JobApi(core, store, auth, access, events, logs, options, time).Definition(),
                 new AdminApi(core, store, auth, access).Definition(),
-                new AgentApi(core, auth, options).Definition());
+                new AgentApi(core, auth, logs, options).Definition());
             app.MapGet("/healthz", () => "ok");
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToArray();
@@ -125,6 +128,15 @@ public sealed class SchedulerHost : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
         await _store.DisposeAsync().ConfigureAwait(false);
         _jwt?.Dispose();
+    }
+
+    /// <summary>"logs" beside a SQLite file; ./.mekong/logs for a server database.</summary>
+    private static string DefaultLogDirectory(StoreLocation location)
+    {
+        if (location.Backend != StoreBackend.Sqlite) return Path.Combine(".mekong", "logs");
+        var builder = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = location.ConnectionString };
+        var file = (builder.TryGetValue("Data Source", out var a) ? a : builder.TryGetValue("DataSource", out var b) ? b : builder.TryGetValue("Filename", out var c) ? c : null) as string;
+        return file is null or "" or ":memory:" ? Path.Combine(".mekong", "logs") : Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "logs");
     }
 
     private static IPEndPoint ParseEndpoint(string text, string what)

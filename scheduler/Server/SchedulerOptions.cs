@@ -40,6 +40,10 @@ public sealed class SchedulerOptions
     /// <summary>Largest request message (bytes); larger requests are RESOURCE_EXHAUSTED.</summary>
     public int MaxRequestBytes { get; set; } = 4 * 1024 * 1024;
 
+    /// <summary>Where job output forwarded by the agents is kept; null puts it in "logs" beside a SQLite store
+    /// file, or in ./.mekong/logs for PostgreSQL.</summary>
+    public string? LogDirectory { get; set; }
+
     /// <summary>Policy settings (fair-share half-life, reservations, …); null for the defaults.</summary>
     public Policy.PolicySettings? Policy { get; set; }
 }

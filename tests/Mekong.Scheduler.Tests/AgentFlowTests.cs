@@ -176,4 +176,40 @@ public sealed class AgentFlowTests : IAsyncLifetime
         await _s.Admin().ResumeNodeAsync(new ResumeNodeRequest { Name = "gpu-01" });
         await agent.NextAsync(m => m.StartJob?.JobId == job.Id);
     }
+
+    [Fact]
+    public async Task Output_forwarded_by_the_agent_is_kept_per_stream_and_followed_until_the_run_ends()
+    {
+        await using var agent = await AgentAsync("gpu-01");
+        var job = (await _s.Jobs(_alice).SubmitJobAsync(TestScheduler.Job("uni-a/vision"))).Job;
+        var start = (await agent.NextAsync(m => m.StartJob is not null)).StartJob;
+        await EventuallyAsync(job.Id, JobState.Running);
+        await agent.SendAsync(Log(job.Id, start.Attempt, LogStream.Stdout, 0, "epoch 1\n"));
+        await agent.SendAsync(Log(job.Id, start.Attempt, LogStream.Stderr, 0, "warning\n"));
+        // A replay after a reconnect overlaps what arrived: only the new bytes are kept.
+        await agent.SendAsync(Log(job.Id, start.Attempt, LogStream.Stdout, 0, "epoch 1\nepoch 2\n"));
+
+        using var follow = _s.Jobs(_alice).ReadJobLogs(new ReadJobLogsRequest { Id = job.Id, Follow = true });
+        var text = new System.Text.StringBuilder();
+        while (!text.ToString().Contains("epoch 2", StringComparison.Ordinal) && await follow.ResponseStream.MoveNext())
+            text.Append(follow.ResponseStream.Current.Data.ToStringUtf8());
+        Assert.Equal("epoch 1\nepoch 2\n", text.ToString());
+
+        await agent.SendAsync(Log(job.Id, start.Attempt, LogStream.Stdout, 16, "done\n"));
+        await agent.SendAsync(new AgentMessage { Usage = new UsageReport { Samples = { new UsageSample { JobId = job.Id, Attempt = start.Attempt, CpuSeconds = 12.5, MemoryBytes = 1 << 30, Gpus = { new GpuUsage { Index = 0, UtilizationPercent = 80 } } } } } });
+        var usage = await TestScheduler.EventuallyAsync(() => JobAsync(job.Id), j => j.Usage is not null, "usage");
+        Assert.Equal(12.5, usage.Usage.CpuSeconds);
+        Assert.Equal(80f, usage.Usage.GpuUtilizationPercent);
+        await agent.ReportAsync(job.Id, start.Attempt, AgentJobState.Exited);
+        while (await follow.ResponseStream.MoveNext()) text.Append(follow.ResponseStream.Current.Data.ToStringUtf8());
+        Assert.Equal("epoch 1\nepoch 2\ndone\n", text.ToString()); // the follow ended with the run
+
+        using var stderr = _s.Jobs(_alice).ReadJobLogs(new ReadJobLogsRequest { Id = job.Id, Stream = OutputStream.Stderr });
+        Assert.True(await stderr.ResponseStream.MoveNext());
+        Assert.Equal("warning\n", stderr.ResponseStream.Current.Data.ToStringUtf8());
+        Assert.False(await stderr.ResponseStream.MoveNext());
+    }
+
+    private static AgentMessage Log(string job, uint attempt, LogStream stream, ulong offset, string text) =>
+        new() { Log = new LogChunk { JobId = job, Attempt = attempt, Stream = stream, Offset = offset, Data = Google.Protobuf.ByteString.CopyFromUtf8(text) } };
 }

@@ -50,6 +50,9 @@ internal sealed class LiveJob(JobSpec spec, JobCommand command, JobState state)
 
     public bool TimedOut { get; set; }
 
+    /// <summary>The latest usage sample of the current run, per node.</summary>
+    public Dictionary<string, Mekong.Api.V1.UsageSample> Usage { get; } = new(StringComparer.Ordinal);
+
     public JobId Id => Spec.Id;
 
     public static LiveJob From(StoredJob stored) => new(stored.Spec, stored.Command, stored.State)

@@ -29,9 +29,18 @@ internal sealed partial class SchedulerCore
         _events.Publish(JobEventType.Submitted, live.ToStored(), null);
     });
 
-    /// <summary>The live job and its explanation, or null when the job is no longer in the scheduler's hands.</summary>
-    public Task<(StoredJob Job, PendingExplanation? Explanation)?> GetLiveAsync(JobId id) => InvokeAsync<(StoredJob, PendingExplanation?)?>(() =>
-        _live.TryGetValue(id, out var live) ? (live.ToStored(), _engine.Explain(id)) : null);
+    /// <summary>The live job with its explanation and usage, or null when the job is no longer in the scheduler's hands.</summary>
+    public Task<LiveJobView?> GetLiveAsync(JobId id) => InvokeAsync(() =>
+        _live.TryGetValue(id, out var live) ? new LiveJobView(live.ToStored(), _engine.Explain(id), ProtoMapping.Usage(live.Usage.Values), live.Attempt) : null);
+
+    /// <summary>Records the agents' latest usage samples of running jobs.</summary>
+    public void AgentUsage(AgentSession session, UsageReport report) => Post(() =>
+    {
+        foreach (var sample in report.Samples)
+            if (ProtoMapping.TryParseJobId(sample.JobId, out var id) && _live.TryGetValue(id, out var live)
+                && live.Attempt == sample.Attempt && live.RanksRunning.Contains(session.Node))
+                live.Usage[session.Node] = sample;
+    });
 
     /// <summary>Explanations of the given pending jobs (missing ones are not pending).</summary>
     public Task<Dictionary<JobId, PendingExplanation>> ExplainAsync(IReadOnlyList<JobId> ids) => InvokeAsync(() =>
@@ -102,6 +111,8 @@ internal sealed partial class SchedulerCore
             live.Failed = live.TimedOut = false;
             live.RanksRunning.Clear();
             live.RanksRunning.UnionWith(start.Allocations.Select(a => a.Node));
+            live.Usage.Clear();
+            _logs.Started(live.Id, live.Attempt, start.Allocations.Select(a => a.Node).ToArray());
             var commands = StartCommands(live);
             var stored = live.ToStored();
             Record(JobTransition.Started(start.Job, plan.Time, start.Allocations, start.GpuType, start.Borrowing), () =>
@@ -222,6 +233,7 @@ internal sealed partial class SchedulerCore
         var previous = live.State;
         var outcome = _engine.Finish(live.Id);
         var now = Now;
+        _logs.Ended(live.Id, live.Attempt);
         if (previous == JobState.Cancelled)
         {
             _live.Remove(live.Id);
@@ -244,6 +256,7 @@ internal sealed partial class SchedulerCore
     private void Requeue(LiveJob live, DateTimeOffset now, string reason)
     {
         var previous = live.State;
+        _logs.Ended(live.Id, live.Attempt);
         live.State = JobState.Preempted;
         live.Reason = reason;
         live.EndTime = now;

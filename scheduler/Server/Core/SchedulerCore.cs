@@ -27,6 +27,7 @@ internal sealed partial class SchedulerCore : IAsyncDisposable
     private readonly PolicyEngine _engine;
     private readonly MekongStore _store;
     private readonly JobEventHub _events;
+    private readonly Logs.JobLogStore _logs;
     private readonly SchedulerOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -41,9 +42,11 @@ internal sealed partial class SchedulerCore : IAsyncDisposable
     private bool _dirty;
     private DateTimeOffset _lastFullPass;
 
-    public SchedulerCore(PolicyEngine engine, StoreSnapshot snapshot, MekongStore store, JobEventHub events, SchedulerOptions options, TimeProvider time, ILogger logger)
+    public SchedulerCore(PolicyEngine engine, StoreSnapshot snapshot, MekongStore store, JobEventHub events, Logs.JobLogStore logs,
+        SchedulerOptions options, TimeProvider time, ILogger logger)
     {
         _engine = engine;
+        _logs = logs;
         _store = store;
         _events = events;
         _options = options;
@@ -53,7 +56,11 @@ internal sealed partial class SchedulerCore : IAsyncDisposable
         foreach (var job in snapshot.Jobs)
         {
             var live = LiveJob.From(job);
-            if (job.State == JobState.Running) live.RanksRunning.UnionWith(job.Allocations.Select(a => a.Node));
+            if (job.State == JobState.Running)
+            {
+                live.RanksRunning.UnionWith(job.Allocations.Select(a => a.Node));
+                logs.Started(job.Id, live.Attempt, job.Allocations.Select(a => a.Node).ToArray());
+            }
             _live[job.Id] = live;
         }
         // Restored nodes count as seen now: their agents have one heartbeat timeout to reconnect.

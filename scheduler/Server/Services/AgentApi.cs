@@ -8,7 +8,7 @@ namespace Mekong.Scheduler.Services;
 /// <summary>mekong.v1.AgentService.Connect: one long-lived stream per node. The agent says Hello, gets its
 /// Welcome, sends its inventory; from then on heartbeats and job reports flow in while start and stop
 /// commands flow out of the session's outbox.</summary>
-internal sealed class AgentApi(SchedulerCore core, Identity.Authenticator auth, SchedulerOptions options)
+internal sealed class AgentApi(SchedulerCore core, Identity.Authenticator auth, Logs.JobLogStore logs, SchedulerOptions options)
 {
     private static readonly System.Text.RegularExpressions.Regex NodeName = new("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
@@ -54,10 +54,17 @@ internal sealed class AgentApi(SchedulerCore core, Identity.Authenticator auth, 
                     case AgentMessage.BodyOneofCase.JobState:
                         core.AgentReport(session, m.JobState);
                         break;
-                    case AgentMessage.BodyOneofCase.Ack when !m.Ack.Accepted:
+                    case AgentMessage.BodyOneofCase.Usage:
+                        core.AgentUsage(session, m.Usage);
+                        break;
+                    case AgentMessage.BodyOneofCase.Log:
+                        if (m.Log.Data.Length > 64 * 1024) throw SubmitValidator.Invalid("log.data", "a chunk carries at most 64 KiB");
+                        // Written here, not on the loop: output is bulk, and the store of it is thread-safe.
+                        if (ProtoMapping.TryParseJobId(m.Log.JobId, out var logJob))
+                            logs.Append(logJob, m.Log.Attempt, session.Node, m.Log.Stream == LogStream.Stderr, m.Log.Offset, m.Log.Data.Span);
                         break;
                     default:
-                        break; // usage and logs: kept by later slices
+                        break; // acknowledgements: a refused command shows up as the job's state report
                 }
             }
         }

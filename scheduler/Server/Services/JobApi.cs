@@ -13,7 +13,8 @@ namespace Mekong.Scheduler.Services;
 
 /// <summary>mekong.v1.JobService: submissions are committed before they are acknowledged; reads come from the
 /// live scheduler for jobs it holds and from the store for history.</summary>
-internal sealed class JobApi(SchedulerCore core, MekongStore store, Authenticator auth, Access access, JobEventHub events, SchedulerOptions options, TimeProvider time)
+internal sealed class JobApi(SchedulerCore core, MekongStore store, Authenticator auth, Access access, JobEventHub events, Logs.JobLogStore logs,
+    SchedulerOptions options, TimeProvider time)
 {
     private const int MaxRememberedRequests = 100_000;
     private readonly ConcurrentDictionary<(string User, string RequestId), Task<Policy.JobSpec>> _requests = new();
@@ -26,6 +27,7 @@ internal sealed class JobApi(SchedulerCore core, MekongStore store, Authenticato
         .ServerStreaming(JobServiceRpc.WatchJob, WatchJobAsync)
         .ServerStreaming(JobServiceRpc.WatchProject, WatchProjectAsync)
         .Unary(JobServiceRpc.ExplainJob, ExplainAsync)
+        .ServerStreaming(JobServiceRpc.ReadJobLogs, ReadLogsAsync)
         .Build();
 
     private async Task<SubmitJobResponse> SubmitAsync(SubmitJobRequest request, CallContext context)
@@ -66,8 +68,7 @@ internal sealed class JobApi(SchedulerCore core, MekongStore store, Authenticato
     {
         var caller = await auth.AuthenticateAsync(context).ConfigureAwait(false);
         Access.RequireUser(caller);
-        var (job, explanation) = await VisibleJobAsync(caller, request.Id).ConfigureAwait(false);
-        return new GetJobResponse { Job = ProtoMapping.ToProto(job, explanation, core.Now) };
+        return new GetJobResponse { Job = ToProto(await VisibleJobAsync(caller, request.Id).ConfigureAwait(false)) };
     }
 
     private async Task<ListJobsResponse> ListAsync(ListJobsRequest request, CallContext context)
@@ -100,7 +101,7 @@ internal sealed class JobApi(SchedulerCore core, MekongStore store, Authenticato
     {
         var caller = await auth.AuthenticateAsync(context).ConfigureAwait(false);
         Access.RequireUser(caller);
-        var (job, _) = await VisibleJobAsync(caller, request.Id).ConfigureAwait(false);
+        var job = (await VisibleJobAsync(caller, request.Id).ConfigureAwait(false)).Job;
         if (!access.CanCancel(caller, job))
             throw new RpcException(StatusCode.PermissionDenied, $"{caller.User} may not cancel job {job.Id}: it belongs to {job.Spec.User} in {job.Spec.Project}");
         if (!job.State.IsLive()) throw new RpcException(StatusCode.FailedPrecondition, $"job {job.Id} has already ended ({job.State.ToText()})");
@@ -113,7 +114,7 @@ internal sealed class JobApi(SchedulerCore core, MekongStore store, Authenticato
     {
         var caller = await auth.AuthenticateAsync(context).ConfigureAwait(false);
         Access.RequireUser(caller);
-        var (job, explanation) = await VisibleJobAsync(caller, request.Id).ConfigureAwait(false);
+        var (job, explanation, _, _) = await VisibleJobAsync(caller, request.Id).ConfigureAwait(false);
         var response = new ExplainJobResponse { Id = ProtoMapping.JobIdText(job.Id), State = ProtoMapping.ToProto(job.State) };
         if (explanation is not null && job.State.IsWaiting()) response.Explanation = ProtoMapping.ToProto(explanation, core.Now);
         return response;
@@ -127,8 +128,7 @@ internal sealed class JobApi(SchedulerCore core, MekongStore store, Authenticato
         var idText = ProtoMapping.JobIdText(id);
         // Subscribe before reading the snapshot, so nothing falls between them.
         using var subscription = events.Subscribe(e => e.Job.Id == idText);
-        var (job, explanation) = await VisibleJobAsync(caller, request.Id).ConfigureAwait(false);
-        var snapshot = ProtoMapping.ToProto(job, explanation, core.Now);
+        var snapshot = ToProto(await VisibleJobAsync(caller, request.Id).ConfigureAwait(false));
         await stream.WriteAsync(new Mekong.Api.V1.JobEvent { Type = JobEventType.Snapshot, Job = snapshot, Time = Now() }, context.CancellationToken).ConfigureAwait(false);
         if (IsFinal(snapshot.State)) return;
         await foreach (var e in ReadAsync(subscription, context.CancellationToken).ConfigureAwait(false))
@@ -162,25 +162,60 @@ internal sealed class JobApi(SchedulerCore core, MekongStore store, Authenticato
         if (subscription.Overflowed) throw new RpcException(StatusCode.ResourceExhausted, "the watcher fell too far behind and was cut off; watch again");
     }
 
+    private async Task ReadLogsAsync(ReadJobLogsRequest request, IServerStreamWriter<JobLogChunk> stream, CallContext context)
+    {
+        const int ChunkBytes = 64 * 1024;
+        var caller = await auth.AuthenticateAsync(context).ConfigureAwait(false);
+        Access.RequireUser(caller);
+        var view = await VisibleJobAsync(caller, request.Id).ConfigureAwait(false);
+        var attempt = request.Attempt == 0 ? view.Attempt : request.Attempt;
+        if (attempt > view.Attempt) throw SubmitValidator.Invalid("attempt", $"job {view.Job.Id} has had {view.Attempt} runs at most");
+        if (request.Rank >= Math.Max(1, view.Job.Spec.Nodes)) throw SubmitValidator.Invalid("rank", $"job {view.Job.Id} has {view.Job.Spec.Nodes} ranks");
+        var stderr = request.Stream == OutputStream.Stderr;
+        var offset = (long)Math.Min(request.Offset, long.MaxValue);
+        // A run that is not live any more (ended, or before this scheduler's restart) has all it will ever have.
+        var live = view.Job.State == Store.JobState.Running && attempt == view.Attempt;
+        while (true)
+        {
+            var data = logs.Read(view.Job.Id, attempt, (int)request.Rank, stderr, offset, ChunkBytes);
+            if (data.Length > 0)
+            {
+                await stream.WriteAsync(new JobLogChunk { Offset = (ulong)offset, Data = Google.Protobuf.ByteString.CopyFrom(data), Attempt = attempt }, context.CancellationToken).ConfigureAwait(false);
+                offset += data.Length;
+                continue;
+            }
+            if (!request.Follow || !live || logs.HasEnded(view.Job.Id, attempt)) return;
+            await logs.WaitAsync(view.Job.Id, attempt, (int)request.Rank, stderr, TimeSpan.FromSeconds(1), context.CancellationToken).ConfigureAwait(false);
+        }
+    }
+
     private static bool IsFinal(JobState state) => state is JobState.Succeeded or JobState.Failed or JobState.Cancelled or JobState.TimedOut;
 
     private Google.Protobuf.WellKnownTypes.Timestamp Now() => Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(time.GetUtcNow());
 
     /// <summary>The job if the caller may see it: live (with its explanation) or from history. Jobs the caller may
     /// not see are NOT_FOUND, as if they did not exist.</summary>
-    private async Task<(StoredJob Job, PendingExplanation? Explanation)> VisibleJobAsync(Caller caller, string idText)
+    private async Task<LiveJobView> VisibleJobAsync(Caller caller, string idText)
     {
         if (!ProtoMapping.TryParseJobId(idText, out var id)) throw SubmitValidator.Invalid("id", $"'{idText}' is not a job id");
         var found = await core.GetLiveAsync(id).ConfigureAwait(false);
-        if (found is null && await store.GetJobAsync(id).ConfigureAwait(false) is { } stored) found = (stored, null);
-        if (found is not { } job || !access.CanSee(caller, job.Job)) throw new RpcException(StatusCode.NotFound, $"job {idText} not found");
+        if (found is null && await store.GetJobAsync(id).ConfigureAwait(false) is { } stored)
+            found = new LiveJobView(stored, null, null, (uint)stored.Spec.PreemptionCount + 1);
+        if (found is null || !access.CanSee(caller, found.Job)) throw new RpcException(StatusCode.NotFound, $"job {idText} not found");
+        return found;
+    }
+
+    private Job ToProto(LiveJobView view)
+    {
+        var job = ProtoMapping.ToProto(view.Job, view.Explanation, core.Now);
+        if (view.Usage is not null) job.Usage = view.Usage;
         return job;
     }
 
     private async Task<Job> JobAsync(Policy.JobSpec spec)
     {
         var found = await core.GetLiveAsync(spec.Id).ConfigureAwait(false);
-        if (found is { } live) return ProtoMapping.ToProto(live.Job, live.Explanation, core.Now);
+        if (found is not null) return ToProto(found);
         var stored = await store.GetJobAsync(spec.Id).ConfigureAwait(false);
         return ProtoMapping.ToProto(stored!, null);
     }

@@ -103,6 +103,23 @@ internal static class ProtoMapping
         return result;
     }
 
+    /// <summary>A run's usage summed over its nodes' latest samples; null when none has arrived.</summary>
+    public static V1.JobUsage? Usage(IEnumerable<V1.UsageSample> samples)
+    {
+        V1.JobUsage? usage = null;
+        var gpus = new List<float>();
+        foreach (var s in samples)
+        {
+            usage ??= new V1.JobUsage();
+            usage.CpuSeconds += s.CpuSeconds;
+            usage.MemoryBytes += s.MemoryBytes;
+            gpus.AddRange(s.Gpus.Select(g => g.UtilizationPercent));
+            if (s.Time is { } t && (usage.SampledAt is null || t.ToDateTimeOffset() > usage.SampledAt.ToDateTimeOffset())) usage.SampledAt = t;
+        }
+        if (usage is not null && gpus.Count > 0) usage.GpuUtilizationPercent = gpus.Average();
+        return usage;
+    }
+
     public static V1.Explanation ToProto(PendingExplanation e, DateTimeOffset? computedAt)
     {
         var x = new V1.Explanation
