@@ -46,7 +46,6 @@ public sealed class DevProcessTests : IDisposable
             await Stop(dev);
         }
 
-        File.Delete(config + ".unused"); // nothing; keeps the directory layout obvious in a failure listing
         using (var again = Start("dev", "--listen", "127.0.0.1:0"))
         {
             await ReadUntil(again, "Ctrl-C");
