@@ -65,6 +65,13 @@ internal sealed partial class AgentSession
         {
             // The reader ended the session; its exception (if any) is the cause.
         }
+        catch
+        {
+            // The writer failed first: the reader fails too once the call is disposed; observe it.
+            await sessionCts.CancelAsync().ConfigureAwait(false);
+            _ = reader.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            throw;
+        }
 
         await reader.ConfigureAwait(false);
     }

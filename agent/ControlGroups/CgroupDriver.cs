@@ -21,6 +21,9 @@ public abstract class CgroupDriver
     /// <summary>The existing group of a job attempt (after an agent restart); null when it is gone.</summary>
     public abstract JobCgroup? Open(string name);
 
+    /// <summary>Names of the job groups under this agent's parent (to find orphans after a crash).</summary>
+    public virtual IReadOnlyList<string> Groups() => [];
+
     /// <summary>Picks the driver for this machine: see <see cref="CgroupMode"/>.</summary>
     public static CgroupDriver Detect(CgroupMode mode, string parent, string nodeName, string root = "/sys/fs/cgroup")
     {

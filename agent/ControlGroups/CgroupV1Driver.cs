@@ -89,6 +89,9 @@ public sealed class CgroupV1Driver : CgroupDriver
         return Directory.Exists(dirs["memory"]) ? new V1JobCgroup(dirs) : null;
     }
 
+    public override IReadOnlyList<string> Groups() =>
+        Directory.Exists(_parents["memory"]) ? Directory.GetDirectories(_parents["memory"]).Select(d => Path.GetFileName(d)!).ToList() : [];
+
     private Dictionary<string, string> Dirs(string name) =>
         _parents.ToDictionary(p => p.Key, p => Path.Combine(p.Value, Sanitise(name)), StringComparer.Ordinal);
 

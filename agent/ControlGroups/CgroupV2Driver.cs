@@ -63,6 +63,9 @@ public sealed class CgroupV2Driver : CgroupDriver
         return Directory.Exists(dir) ? new V2JobCgroup(dir) : null;
     }
 
+    public override IReadOnlyList<string> Groups() =>
+        Directory.Exists(_parent) ? Directory.GetDirectories(_parent).Select(d => Path.GetFileName(d)!).ToList() : [];
+
     private static void EnableControllers(string dir)
     {
         var available = File.ReadAllText(Path.Combine(dir, "cgroup.controllers")).Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

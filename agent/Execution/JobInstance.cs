@@ -135,6 +135,11 @@ public abstract class JobInstance
     /// <summary>Sends a signal to every process of the job.</summary>
     protected abstract void Signal(int signal);
 
+    /// <summary>Persists the end.</summary>
+    protected virtual void OnCompleted(JobStateChange change)
+    {
+    }
+
     /// <summary>Persists that a stop began.</summary>
     protected virtual void OnStopping(StopKind kind, DateTimeOffset killAt)
     {
@@ -175,6 +180,8 @@ public abstract class JobInstance
             Final = change;
         }
 
+        // Persisted before it is raised: once raised it may be sent and forgotten at any moment.
+        OnCompleted(change);
         Runner.OnFinished(this, change);
         return change;
     }

@@ -75,11 +75,17 @@ public sealed partial class JobRunner : IDisposable
             return;
         }
 
+        var known = new HashSet<string>(StringComparer.Ordinal);
         foreach (var path in Layout.RecordPaths())
         {
             if (JobRecord.Load(path) is not { } record)
             {
                 continue;
+            }
+
+            if (record.CgroupName is { } group)
+            {
+                known.Add(CgroupDriver.Sanitise(group));
             }
 
             var job = ProcessJob.Adopt(this, record, path);
@@ -102,6 +108,14 @@ public sealed partial class JobRunner : IDisposable
                 Log.Lost(_logger, record.JobId, record.Attempt, record.Pid);
                 job.Watch();
             }
+        }
+
+        // A group no state file speaks for (the agent died between spawning a job and recording it)
+        // holds untracked processes, maybe on GPUs: kill them.
+        foreach (var orphan in Cgroups.Groups().Where(g => !known.Contains(g)))
+        {
+            Log.Orphan(_logger, orphan);
+            Cgroups.Open(orphan)?.DestroyAsync().GetAwaiter().GetResult();
         }
     }
 
@@ -335,6 +349,9 @@ public sealed partial class JobRunner : IDisposable
 
         [LoggerMessage(Level = LogLevel.Information, Message = "Re-adopted job {JobId} attempt {Attempt} (pid {Pid})")]
         public static partial void Adopted(ILogger logger, string jobId, uint attempt, int pid);
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Control group {Group} belongs to no known job: its processes are killed")]
+        public static partial void Orphan(ILogger logger, string group);
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} attempt {Attempt} (pid {Pid}) is gone: reported lost")]
         public static partial void Lost(ILogger logger, string jobId, uint attempt, int pid);

@@ -272,7 +272,11 @@ public sealed partial class ProcessJob : JobInstance
             message = "out of memory";
         }
 
-        var change = Complete(exitCode, signal, message);
+        Complete(exitCode, signal, message);
+    }
+
+    protected override void OnCompleted(JobStateChange change)
+    {
         _record.Final = new FinalState
         {
             State = change.State,

@@ -99,4 +99,27 @@ public sealed class AdoptionTests : IDisposable
 
         Assert.Equal(AgentJobState.TimedOut, final.State);
     }
+
+    [Fact]
+    public async Task Processes_in_a_control_group_no_state_file_speaks_for_are_killed_on_restart()
+    {
+        if (_node.Cgroups.Version == 0)
+        {
+            return;
+        }
+
+        // As if the agent died between spawning a job and writing its state file.
+        var group = _node.Cgroups.Create("ghost.1", default);
+        using var ghost = System.Diagnostics.Process.Start("sleep", "300");
+        foreach (var procs in group.ProcsFiles)
+        {
+            File.WriteAllText(procs, ghost.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        _node.Restart();
+
+        Assert.True(ghost.WaitForExit(5000));
+        Assert.DoesNotContain("ghost.1", _node.Cgroups.Groups());
+        await Task.CompletedTask;
+    }
 }
