@@ -8,6 +8,7 @@ internal sealed class AgentWorker(AgentOptions options, ILoggerFactory loggers) 
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // A configuration the node cannot honour (bwrap missing) stops the host with the reason logged.
         using var agent = new NodeAgent(options, loggers);
         await agent.RunAsync(stoppingToken).ConfigureAwait(false);
     }

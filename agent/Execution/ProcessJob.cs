@@ -161,7 +161,19 @@ public sealed partial class ProcessJob : JobInstance
             StderrPath = stderr,
         };
         var recordPath = layout.RecordPath(job.JobId, job.Attempt);
-        record.Save(recordPath);
+        try
+        {
+            record.Save(recordPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Without its state file a restarted agent could not find it: never leave it running.
+            Libc.kill(-pid, Libc.SIGKILL);
+            cgroup.DestroyAsync().GetAwaiter().GetResult();
+            _ = Libc.waitpid(pid, out _, 0);
+            throw new JobStartException("cannot write the job's state file: " + ex.Message);
+        }
+
         return new ProcessJob(runner, record, recordPath, cgroup);
     }
 
