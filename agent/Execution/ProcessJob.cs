@@ -85,7 +85,18 @@ public sealed partial class ProcessJob : JobInstance
         {
             if (createdWorkDir || string.IsNullOrEmpty(job.WorkingDir))
             {
-                Libc.chown(workDir, account.Uid, account.Gid);
+                _ = Libc.chown(workDir, account.Uid, account.Gid);
+            }
+
+            // The output files belong to the user too (created here so the chown precedes the job).
+            foreach (var log in new[] { stdout, stderr })
+            {
+                using (File.Open(log, FileMode.Append, FileAccess.Write))
+                {
+                }
+
+                File.SetUnixFileMode(log, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                _ = Libc.chown(log, account.Uid, account.Gid);
             }
         }
         else

@@ -13,6 +13,9 @@ namespace Mekong.Agent.Native;
 /// </summary>
 internal static class Spawner
 {
+    // 0600: a job's output is its user's business (the agent, as root, reads it to forward it).
+    private const int LogFileMode = 0x180;
+
     public static int Spawn(string path, IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> env,
         string workingDirectory, string stdoutPath, string stderrPath)
     {
@@ -35,8 +38,8 @@ internal static class Spawner
                 Check(Libc.posix_spawnattr_setflags(attr,
                     (short)(Libc.POSIX_SPAWN_SETSID | Libc.POSIX_SPAWN_SETSIGDEF | Libc.POSIX_SPAWN_SETSIGMASK)), "setflags");
                 Check(Libc.posix_spawn_file_actions_addopen(actions, 0, "/dev/null", Libc.O_RDONLY, 0), "addopen stdin");
-                Check(Libc.posix_spawn_file_actions_addopen(actions, 1, stdoutPath, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_APPEND, 420), "addopen stdout");
-                Check(Libc.posix_spawn_file_actions_addopen(actions, 2, stderrPath, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_APPEND, 420), "addopen stderr");
+                Check(Libc.posix_spawn_file_actions_addopen(actions, 1, stdoutPath, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_APPEND, LogFileMode), "addopen stdout");
+                Check(Libc.posix_spawn_file_actions_addopen(actions, 2, stderrPath, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_APPEND, LogFileMode), "addopen stderr");
                 Check(Libc.posix_spawn_file_actions_addchdir_np(actions, workingDirectory), "addchdir");
                 Check(Libc.posix_spawn(out var pid, path, actions, attr, argvPtr, envPtr), "posix_spawn " + path);
                 return pid;

@@ -24,6 +24,10 @@ public sealed class UserAndSandboxTests
         Assert.Equal(0, final.ExitCode);
         Assert.Equal($"{nobody.Uid}\n{nobody.Gid}\nnobody\n", node.Stdout("as-user"));
         Assert.True(File.Exists(Path.Combine(node.Runner.Layout.WorkDirectory("as-user"), "mine")));
+        var log = node.Runner.Layout.StdoutPath("as-user", 1);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(log));
+        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%u", log]) { RedirectStandardOutput = true })!;
+        Assert.Equal(nobody.Uid.ToString(System.Globalization.CultureInfo.InvariantCulture), (await stat.StandardOutput.ReadToEndAsync()).Trim());
     }
 
     [Fact]
