@@ -119,6 +119,8 @@ public sealed partial class NodeAgent : IDisposable
                 backoff.Reset();
             }
 
+            Outbox.ResendEndsOfLastSession();
+
             var delay = backoff.Next();
             Log.Reconnecting(_logger, Options.NodeName, delay);
             try

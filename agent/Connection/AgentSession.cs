@@ -149,6 +149,7 @@ internal sealed partial class AgentSession
             outbox.TryDequeue(out _);
             if (terminal)
             {
+                outbox.SentEnd(change);
                 _agent.Jobs.Forget(change.JobId, change.Attempt);
                 _agent.Logs.Forget(change.JobId, change.Attempt);
             }
