@@ -10,6 +10,10 @@ public sealed partial class PolicyEngine
     /// waiting job would no longer be guaranteed once its GPUs come free (invariant 4). Cleared by each decision.</summary>
     private readonly Dictionary<(int Account, int Type), int> _promised = [];
 
+    private readonly FairShare.EntitledShares _entitled = new();
+    private readonly List<int> _belowShare = [];
+    private int _entitledStamp;
+
     private int Promised(int account, int type) =>
         _promised.Count == 0 ? 0 : _promised.GetValueOrDefault((account, type));
 
@@ -85,6 +89,61 @@ public sealed partial class PolicyEngine
         }
         return false;
     }
+
+    /// <summary>Fair-share-aware borrowing (<see cref="PolicySettings.BorrowBeyondFairShare"/>): the first account
+    /// on the path holding its entitled share (times the setting) while a project outside it, with jobs queued,
+    /// holds less than its own — or null if the project may borrow. Within a decision holdings only grow and the
+    /// entitlements do not change, so a refusal holds for the rest of the decision, and Decide() and Schedule()
+    /// refuse the same jobs.</summary>
+    private Account? FairShareBlocker(Account project)
+    {
+        var factor = Settings.BorrowBeyondFairShare;
+        if (factor <= 0) return null;
+        if (_entitledStamp != _stamp)
+        {
+            _entitledStamp = _stamp;
+            long capacity = 0;
+            for (var t = 0; t < _types.Count; t++) capacity += _cluster.UpGpusOfType(t);
+            _entitled.Compute(_accounts, capacity);
+            _belowShare.Clear();
+            foreach (var p in _fairTree.Order)
+            {
+                var q = _accounts[p];
+                if (q.Queue.Count > 0 && q.GpuRate < _entitled[p]) _belowShare.Add(p);
+            }
+        }
+        foreach (var i in project.PathUp)
+        {
+            var a = _accounts[i];
+            if (a.GpuRate < factor * _entitled[i]) continue;
+            if (AnyBelowShareOutside(a)) return a;
+        }
+        return null;
+    }
+
+    /// <summary>Whether a project outside <paramref name="account"/>'s subtree has jobs queued and holds less than
+    /// its entitled share. Projects that no longer qualify leave the list (holdings only grow, queues only shrink
+    /// within a decision), so the search is amortised over the decision.</summary>
+    private bool AnyBelowShareOutside(Account account)
+    {
+        for (var k = 0; k < _belowShare.Count;)
+        {
+            var q = _accounts[_belowShare[k]];
+            if (q.Queue.Count == 0 || q.GpuRate >= _entitled[q.Index])
+            {
+                _belowShare[k] = _belowShare[^1];
+                _belowShare.RemoveAt(_belowShare.Count - 1);
+                continue;
+            }
+            if (Array.IndexOf(q.PathUp, account.Index) < 0) return true;
+            k++;
+        }
+        return false;
+    }
+
+    private PendingReason FairShareReason(Job job, Account blocker) =>
+        new(PendingReasonKind.QuotaLimit, blocker.Index, -1, job.TotalGpus, blocker.GpuRate, (long)Math.Floor(_entitled[blocker.Index]), 0, 0)
+        { AtFairShare = true };
 
     private static PendingReason QuotaReason(Job job, Account blocker, int type) =>
         PendingReason.Of(PendingReasonKind.QuotaLimit, blocker.Index, type, job.TotalGpus, blocker.Used[type], blocker.Limit[type]);

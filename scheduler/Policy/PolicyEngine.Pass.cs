@@ -183,6 +183,7 @@ public sealed partial class PolicyEngine
             if (LimitBlocker(project, t, job.TotalGpus) is { } blocker) { reason ??= QuotaReason(job, blocker, t); continue; }
             var guaranteed = !ForcedBorrower(project) && WithinGuarantee(project, t, job.TotalGpus);
             if (!guaranteed && !CanBorrow(job)) { reason ??= NoBorrowReason(job, project, t); continue; }
+            if (!guaranteed && FairShareBlocker(project) is { } over) { reason ??= FairShareReason(job, over); continue; }
             if (admitted < 0) admitted = t;
             if (TryStartNow(job, t, borrowing: !guaranteed, now)) return true;
         }

@@ -15,12 +15,20 @@ public sealed record PolicySettings
     /// <summary>A job preempted this many times no longer borrows: it waits for guaranteed capacity.</summary>
     public int MaxPreemptions { get; init; } = 3;
 
+    /// <summary>Fair-share-aware borrowing: a project (or an organisation above it) holding at least this many
+    /// times its entitled share of the cluster — the weighted max-min fair division of the up GPUs among the
+    /// accounts with demand — starts no further borrowing job while a project outside it with queued jobs holds
+    /// less than its own entitled share. Jobs inside their guarantee are not affected, and an uncontended cluster
+    /// entitles every account to all it asks, so the rule only bites under contention. 0 turns it off.</summary>
+    public double BorrowBeyondFairShare { get; init; } = 1.0;
+
     public double WeightOf(string gpuType) => GpuTypeWeights.TryGetValue(gpuType, out var w) ? w : 1.0;
 
     internal void Validate()
     {
         if (UsageHalfLife <= TimeSpan.Zero) throw new PolicyException("usage half-life must be positive");
         if (Reservations < 0) throw new PolicyException("reservations must not be negative");
+        if (!(BorrowBeyondFairShare >= 0) || double.IsInfinity(BorrowBeyondFairShare)) throw new PolicyException("borrowBeyondFairShare must be a non-negative number (0: off)");
         if (MaxPreemptions < 0) throw new PolicyException("maxPreemptions must not be negative");
         foreach (var (type, w) in GpuTypeWeights)
             if (!(w > 0) || double.IsInfinity(w)) throw new PolicyException($"GPU type weight for {type} must be a positive number");

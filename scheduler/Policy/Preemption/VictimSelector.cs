@@ -86,9 +86,9 @@ internal sealed class VictimSelector
     /// <summary>Fewest victims; among equal sets, victims from accounts furthest over their fair share; then
     /// least work lost; then node index.</summary>
     private static int Better(NodeOption a, NodeOption b) =>
-        a.Cost != b.Cost ? a.Cost.CompareTo(b.Cost)
+        a.LostWork != b.LostWork ? a.LostWork.CompareTo(b.LostWork)
+        : a.Cost != b.Cost ? a.Cost.CompareTo(b.Cost)
         : a.Preference != b.Preference ? b.Preference.CompareTo(a.Preference)
-        : a.LostWork != b.LostWork ? a.LostWork.CompareTo(b.LostWork)
         : a.Node.CompareTo(b.Node);
 
     private bool TryNode(int node, in PlacementRequest r, long now, Func<Job, bool> eligible, Func<Job, double> preference, out NodeOption option)
@@ -125,9 +125,9 @@ internal sealed class VictimSelector
 
         _eligible.Sort((a, b) =>
         {
-            var c = preference(b.Job).CompareTo(preference(a.Job));
+            var c = ((now - a.Job.StartTicks) * a.Job.TotalGpus).CompareTo((now - b.Job.StartTicks) * b.Job.TotalGpus);
             if (c != 0) return c;
-            c = b.Job.StartTicks.CompareTo(a.Job.StartTicks);
+            c = preference(b.Job).CompareTo(preference(a.Job));
             return c != 0 ? c : b.Job.Id.CompareTo(a.Job.Id);
         });
         var taken = new List<Job>();
