@@ -20,7 +20,7 @@ public sealed record PolicySettings
     /// accounts with demand — starts no further borrowing job while a project outside it with queued jobs holds
     /// less than its own entitled share. Jobs inside their guarantee are not affected, and an uncontended cluster
     /// entitles every account to all it asks, so the rule only bites under contention. 0 turns it off.</summary>
-    public double BorrowBeyondFairShare { get; init; } = 1.0;
+    public double BorrowBeyondFairShare { get; init; } = 1.5;
 
     public double WeightOf(string gpuType) => GpuTypeWeights.TryGetValue(gpuType, out var w) ? w : 1.0;
 
