@@ -95,18 +95,36 @@ public sealed partial class PolicyEngine
     }
 
     private readonly List<int> _borrowOrder = [];
+    private int[] _rank = [];
+    private double[] _held = [];
+    private Comparison<int>? _byHeldOverEntitled;
 
-    /// <summary>Phase 3's project order: projects holding less than their entitled share first, then the
-    /// others, each part in fair-share order.</summary>
+    /// <summary>Phase 3's project order when fair-share-aware borrowing is on: projects by GPUs held over their
+    /// entitled share (see <see cref="FairShare.EntitledShares"/>), the most under-served first, ties in
+    /// fair-share order. The decayed-usage order still decides the guaranteed sweep; the borrowing sweep — who
+    /// gets idle capacity and the reservations — follows what each project holds now against what it is
+    /// entitled to now, so a project waiting with nothing running is not passed over by one already above its
+    /// share. Holdings and entitlements are read once, when the sweep begins, so Decide() and Schedule() agree.</summary>
     private List<int> BorrowingOrder()
     {
         _borrowOrder.Clear();
-        if (Settings.BorrowBeyondFairShare <= 0) { _borrowOrder.AddRange(_fairTree.Order); return _borrowOrder; }
+        _borrowOrder.AddRange(_fairTree.Order);
+        if (Settings.BorrowBeyondFairShare <= 0) return _borrowOrder;
         EnsureEntitled();
-        foreach (var p in _fairTree.Order)
-            if (_accounts[p].GpuRate < _entitled[p]) _borrowOrder.Add(p);
-        foreach (var p in _fairTree.Order)
-            if (!(_accounts[p].GpuRate < _entitled[p])) _borrowOrder.Add(p);
+        if (_rank.Length < _accounts.Count) { _rank = new int[_accounts.Count * 2]; _held = new double[_rank.Length]; }
+        for (var i = 0; i < _borrowOrder.Count; i++)
+        {
+            var p = _borrowOrder[i];
+            _rank[p] = i;
+            var entitled = _entitled[p];
+            var held = _accounts[p].GpuRate;
+            _held[p] = entitled > 0 ? held / entitled : held > 0 ? double.PositiveInfinity : 0;
+        }
+        _borrowOrder.Sort(_byHeldOverEntitled ??= (x, y) =>
+        {
+            var c = _held[x].CompareTo(_held[y]);
+            return c != 0 ? c : _rank[x].CompareTo(_rank[y]);
+        });
         return _borrowOrder;
     }
 
