@@ -24,8 +24,17 @@ public static class SettingsOverrides
                 "reservations" => settings with { Reservations = ParseCount(value, key) },
                 "maxpreemptions" => settings with { MaxPreemptions = ParseCount(value, key) },
                 "borrowbeyondfairshare" => settings with { BorrowBeyondFairShare = ParseFactor(value, key) },
+                "reclaimvictimorder" => settings with
+                {
+                    ReclaimVictimOrder = value.ToLowerInvariant() switch
+                    {
+                        "fair-share" => ReclaimVictimOrder.FairShare,
+                        "least-work-lost" => ReclaimVictimOrder.LeastWorkLost,
+                        _ => throw new SimulationInputException($"--set {key}={value}: expected fair-share or least-work-lost"),
+                    },
+                },
                 _ when key.StartsWith("weight.", StringComparison.OrdinalIgnoreCase) => WithWeight(settings, key["weight.".Length..], value, key),
-                _ => throw new SimulationInputException($"--set '{item}': unknown key '{key}' (halfLife, reservations, maxPreemptions, borrowBeyondFairShare, weight.TYPE)"),
+                _ => throw new SimulationInputException($"--set '{item}': unknown key '{key}' (halfLife, reservations, maxPreemptions, borrowBeyondFairShare, reclaimVictimOrder, weight.TYPE)"),
             };
         }
         return settings;

@@ -143,11 +143,17 @@ public class FairShareBorrowingTests
     }
 
     [Fact]
-    public void Reclaim_preempts_the_victims_that_lose_the_least_work()
+    public void Reclaim_preempts_the_victims_that_lose_the_least_work() => ReclaimOnFragmentedBorrowers(null, expectOld: false);
+
+    [Fact]
+    public void With_the_fair_share_victim_order_reclaim_takes_the_fewest_victims() =>
+        ReclaimOnFragmentedBorrowers(new PolicySettings { ReclaimVictimOrder = ReclaimVictimOrder.FairShare }, expectOld: true);
+
+    private static void ReclaimOnFragmentedBorrowers(PolicySettings? settings, bool expectOld)
     {
         // n01 carries one 8-GPU borrower that has run for 10 hours; n02 two 4-GPU borrowers started 5 minutes
         // ago. Fewest victims would stop the first and throw away 80 GPU-hours; two victims lose 40 GPU-minutes.
-        var h = new PolicyHarness();
+        var h = new PolicyHarness(settings);
         h.Nodes(2, gpus: 8);
         h.Account("uni-a", guarantee: ("h100", 8));
         h.Account("uni-a/vision", guarantee: ("h100", 8));
@@ -162,6 +168,7 @@ public class FairShareBorrowingTests
         h.Pass().ShouldStart(young);
         h.Advance(TimeSpan.FromMinutes(5));
         h.Submit(Job("a").Gpus(8).In("uni-a/vision"));
-        h.Pass().ShouldPreempt(young);
+        if (expectOld) h.Pass().ShouldPreempt(old);
+        else h.Pass().ShouldPreempt(young);
     }
 }
