@@ -10,6 +10,10 @@ public sealed partial class PolicyEngine
     /// waiting job would no longer be guaranteed once its GPUs come free (invariant 4). Cleared by each decision.</summary>
     private readonly Dictionary<(int Account, int Type), int> _promised = [];
 
+    private readonly FairShare.EntitledShares _entitled = new();
+    private readonly List<int> _belowShare = [];
+    private int _entitledStamp;
+
     private int Promised(int account, int type) =>
         _promised.Count == 0 ? 0 : _promised.GetValueOrDefault((account, type));
 
@@ -84,6 +88,108 @@ public sealed partial class PolicyEngine
             if (fits) return true;
         }
         return false;
+    }
+
+    /// <summary>Fair-share-aware borrowing (<see cref="PolicySettings.BorrowBeyondFairShare"/>): the first account
+    /// on the path holding its entitled share (times the setting) while a project outside it, with jobs queued,
+    /// holds less than its own — or null if the project may borrow. Within a decision holdings only grow and the
+    /// entitlements do not change, so a refusal holds for the rest of the decision, and Decide() and Schedule()
+    /// refuse the same jobs.</summary>
+    private Account? FairShareBlocker(Account project)
+    {
+        var factor = Settings.BorrowBeyondFairShare;
+        if (factor <= 0) return null;
+        EnsureEntitled();
+        foreach (var i in project.PathUp)
+        {
+            var a = _accounts[i];
+            if (a.GpuRate < factor * _entitled[i]) continue;
+            if (AnyBelowShareOutside(a)) return a;
+        }
+        return null;
+    }
+
+    /// <summary>Computes the entitled shares once per decision, when first needed.</summary>
+    private void EnsureEntitled()
+    {
+        if (_entitledStamp == _stamp) return;
+        _entitledStamp = _stamp;
+        long capacity = 0;
+        for (var t = 0; t < _types.Count; t++) capacity += _cluster.UpGpusOfType(t);
+        _entitled.Compute(_accounts, capacity);
+        _belowShare.Clear();
+        foreach (var p in _fairTree.Order)
+        {
+            var q = _accounts[p];
+            if (q.Queue.Count > 0 && q.GpuRate < _entitled[p]) _belowShare.Add(p);
+        }
+    }
+
+    /// <summary>Whether a project outside <paramref name="account"/>'s subtree has jobs queued and holds less than
+    /// its entitled share. Projects that no longer qualify leave the list (holdings only grow, queues only shrink
+    /// within a decision), so the search is amortised over the decision.</summary>
+    private bool AnyBelowShareOutside(Account account)
+    {
+        for (var k = 0; k < _belowShare.Count;)
+        {
+            var q = _accounts[_belowShare[k]];
+            if (q.Queue.Count == 0 || q.GpuRate >= _entitled[q.Index])
+            {
+                _belowShare[k] = _belowShare[^1];
+                _belowShare.RemoveAt(_belowShare.Count - 1);
+                continue;
+            }
+            if (Array.IndexOf(q.PathUp, account.Index) < 0) return true;
+            k++;
+        }
+        return false;
+    }
+
+    private PendingReason FairShareReason(Job job, Account blocker) =>
+        new(PendingReasonKind.QuotaLimit, blocker.Index, -1, job.TotalGpus, blocker.GpuRate, (long)Math.Floor(_entitled[blocker.Index]), 0, 0)
+        { AtFairShare = true };
+
+    /// <summary>A job that may not borrow (not preemptible, or preempted <c>maxPreemptions</c> times) waits for
+    /// guaranteed capacity; but the project's younger jobs, started later inside the guarantee, would keep
+    /// taking that capacity first and starve it (found by trace replay: 64-GPU gangs of a project guaranteed
+    /// 77 GPUs waited until the cluster was empty, then ran one after another). The guarantee goes to a
+    /// project's jobs in queue order, so such a job may start inside it by turning the project's youngest
+    /// guaranteed jobs into borrowers — the reverse of <see cref="PromoteBorrowers"/>. Returns how many GPUs of
+    /// guarantee room the younger jobs must yield (0: none needed), or -1 if they hold too little.</summary>
+    private int YoungerWithinToYield(Account project, Job job, int type)
+    {
+        var need = 0;
+        foreach (var i in project.PathUp)
+        {
+            var a = _accounts[i];
+            if (a.Guarantee[type] < job.TotalGpus + Promised(i, type)) return -1;
+            need = Math.Max(need, a.Within[type] + Promised(i, type) + job.TotalGpus - a.Guarantee[type]);
+        }
+        if (need <= 0) return 0;
+        var younger = 0;
+        foreach (var y in project.Running)
+            if (!y.Borrowing && y.Status == JobStatus.Running && y.AllocatedType == type && JobOrder.Instance.Compare(job, y) < 0) younger += y.TotalGpus;
+        return younger >= need ? need : -1;
+    }
+
+    /// <summary>Turns the project's youngest guaranteed jobs (after <paramref name="job"/> in queue order) into
+    /// borrowers until they have yielded <paramref name="gpus"/> GPUs of guarantee room.</summary>
+    private void YieldWithin(Account project, Job job, int type, int gpus, long now)
+    {
+        while (gpus > 0)
+        {
+            Job? youngest = null;
+            foreach (var y in project.Running)
+            {
+                if (y.Borrowing || y.Status != JobStatus.Running || y.AllocatedType != type || JobOrder.Instance.Compare(job, y) >= 0) continue;
+                if (youngest is null || JobOrder.Instance.Compare(y, youngest) > 0) youngest = y;
+            }
+            if (youngest is null) throw new InvalidOperationException("guarantee room to yield was counted but is gone");
+            _accounts.ChangeHolding(project, type, -youngest.TotalGpus, borrowing: false, _typeWeight[type], now);
+            _accounts.ChangeHolding(project, type, youngest.TotalGpus, borrowing: true, _typeWeight[type], now);
+            youngest.Borrowing = true;
+            gpus -= youngest.TotalGpus;
+        }
     }
 
     private static PendingReason QuotaReason(Job job, Account blocker, int type) =>

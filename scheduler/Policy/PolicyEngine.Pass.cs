@@ -72,7 +72,7 @@ public sealed partial class PolicyEngine
         }
 
         // Phase 3 — borrowing jobs: reservations for the top blocked, then backfill around them.
-        foreach (var p in _fairTree.Order)
+        foreach (var p in BorrowingOrder())
         {
             var project = _accounts[p];
             if (project.Queue.Count == 0) continue;
@@ -92,6 +92,40 @@ public sealed partial class PolicyEngine
             [.. _book.Reservations],
             new PassStatistics(full, _pendingCount, _visited, _projectsSkipped, _placer.Attempts));
         return plan;
+    }
+
+    private readonly List<int> _borrowOrder = [];
+    private int[] _rank = [];
+    private double[] _held = [];
+    private Comparison<int>? _byHeldOverEntitled;
+
+    /// <summary>Phase 3's project order when fair-share-aware borrowing is on: projects by GPUs held over their
+    /// entitled share (see <see cref="FairShare.EntitledShares"/>), the most under-served first, ties in
+    /// fair-share order. The decayed-usage order still decides the guaranteed sweep; the borrowing sweep — who
+    /// gets idle capacity and the reservations — follows what each project holds now against what it is
+    /// entitled to now, so a project waiting with nothing running is not passed over by one already above its
+    /// share. Holdings and entitlements are read once, when the sweep begins, so Decide() and Schedule() agree.</summary>
+    private List<int> BorrowingOrder()
+    {
+        _borrowOrder.Clear();
+        _borrowOrder.AddRange(_fairTree.Order);
+        if (Settings.BorrowBeyondFairShare <= 0) return _borrowOrder;
+        EnsureEntitled();
+        if (_rank.Length < _accounts.Count) { _rank = new int[_accounts.Count * 2]; _held = new double[_rank.Length]; }
+        for (var i = 0; i < _borrowOrder.Count; i++)
+        {
+            var p = _borrowOrder[i];
+            _rank[p] = i;
+            var entitled = _entitled[p];
+            var held = _accounts[p].GpuRate;
+            _held[p] = entitled > 0 ? held / entitled : held > 0 ? double.PositiveInfinity : 0;
+        }
+        _borrowOrder.Sort(_byHeldOverEntitled ??= (x, y) =>
+        {
+            var c = _held[x].CompareTo(_held[y]);
+            return c != 0 ? c : _rank[x].CompareTo(_rank[y]);
+        });
+        return _borrowOrder;
     }
 
     private void BeginDecision()
@@ -182,8 +216,22 @@ public sealed partial class PolicyEngine
             if (ShapeReason(job, t) is { } shapeReason) { reason ??= shapeReason; continue; }
             if (LimitBlocker(project, t, job.TotalGpus) is { } blocker) { reason ??= QuotaReason(job, blocker, t); continue; }
             var guaranteed = !ForcedBorrower(project) && WithinGuarantee(project, t, job.TotalGpus);
-            if (!guaranteed && !CanBorrow(job)) { reason ??= NoBorrowReason(job, project, t); continue; }
+            var displacing = false;
+            if (!guaranteed && !CanBorrow(job))
+            {
+                // A job that may only run inside the guarantee takes it ahead of its project's younger jobs.
+                if (ForcedBorrower(project) || YoungerWithinToYield(project, job, t) < 0) { reason ??= NoBorrowReason(job, project, t); continue; }
+                guaranteed = displacing = true;
+            }
+            if (!guaranteed && FairShareBlocker(project) is { } over) { reason ??= FairShareReason(job, over); continue; }
             if (admitted < 0) admitted = t;
+            if (displacing)
+            {
+                // The yield is decided before placing: it frees no GPUs, only guarantee room.
+                var need = YoungerWithinToYield(project, job, t);
+                if (!TryStartNow(job, t, borrowing: false, now, yieldWithin: need)) continue;
+                return true;
+            }
             if (TryStartNow(job, t, borrowing: !guaranteed, now)) return true;
         }
         if (admitted < 0)
@@ -199,10 +247,10 @@ public sealed partial class PolicyEngine
 
     // ------------------------------------------------------------ place, reserve, explain
 
-    private bool TryStartNow(Job job, int type, bool borrowing, long now)
+    private bool TryStartNow(Job job, int type, bool borrowing, long now, int yieldWithin = 0)
     {
         var request = PlacementRequest.For(job, type);
-        if (job.ReclaimNodes is not null) return TryStartReclaimer(job, type, borrowing, request, now);
+        if (job.ReclaimNodes is not null) return TryStartReclaimer(job, type, borrowing, request, now, yieldWithin);
         var key = job.Shape with { Type = type };
         if (_placeFailedAt.TryGetValue(key, out var failedAt) && failedAt <= job.WalltimeTicks) return false;
         if (!_placer.TryPlaceNow(request, now))
@@ -213,19 +261,21 @@ public sealed partial class PolicyEngine
             _placeFailedAt[key] = failedAt == 0 ? fails : Math.Min(failedAt, fails);
             return false;
         }
+        if (yieldWithin > 0) YieldWithin(_accounts[job.Project], job, type, yieldWithin, now);
         Start(job, type, borrowing, request, now);
         return true;
     }
 
     /// <summary>A job waiting for its victims places ignoring its own claims (the capacity is its own);
     /// it neither reads nor feeds the shape memo, which speaks for jobs without such claims.</summary>
-    private bool TryStartReclaimer(Job job, int type, bool borrowing, in PlacementRequest request, long now)
+    private bool TryStartReclaimer(Job job, int type, bool borrowing, in PlacementRequest request, long now, int yieldWithin)
     {
         _book.Ignoring = job.Id;
         // First where its victims were (the capacity held for it), then anywhere.
         var placed = _placer.TryPlaceOn(request, job.ReclaimNodes!, now) || _placer.TryPlaceNow(request, now);
         _book.Ignoring = default;
         if (!placed) return false;
+        if (yieldWithin > 0) YieldWithin(_accounts[job.Project], job, type, yieldWithin, now);
         // Its claims go only where it now runs: a claim left elsewhere keeps holding what it held, so
         // nothing this decision already proved unplaceable becomes placeable.
         _book.Release(job.Id, [.. _placer.Chosen.Intersect(job.ReclaimNodes!)]);

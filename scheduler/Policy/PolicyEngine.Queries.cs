@@ -23,6 +23,7 @@ public sealed partial class PolicyEngine
             r.Kind == PendingReasonKind.Priority && r.BlockedBy > 0 ? new JobId(r.BlockedBy) : null)
         {
             CannotBorrow = r.CannotBorrow,
+            AtFairShare = r.AtFairShare,
         };
     }
 

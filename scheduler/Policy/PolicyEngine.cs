@@ -36,7 +36,7 @@ public sealed partial class PolicyEngine
         _accounts = new AccountTree(_types, settings.UsageHalfLife);
         _cluster = new ClusterState(_types);
         _placer = new Placer(_cluster, _book, _ends);
-        _victims = new VictimSelector(_cluster, _book);
+        _victims = new VictimSelector(_cluster, _book, settings.ReclaimVictimOrder);
         foreach (var type in settings.GpuTypeWeights.Keys) RegisterType(type);
     }
 

@@ -108,9 +108,11 @@ public class ParserTests
     [Fact]
     public void Settings_overrides_change_the_policy_knobs()
     {
-        var s = SettingsOverrides.Apply(new Policy.PolicySettings(), ["halfLife=3d", "reservations=32", "maxPreemptions=5", "weight.h100=2.5"]);
+        var s = SettingsOverrides.Apply(new Policy.PolicySettings(), ["halfLife=3d", "reservations=32", "maxPreemptions=5", "borrowBeyondFairShare=2", "weight.h100=2.5"]);
 
-        Assert.Equal((TimeSpan.FromDays(3), 32, 5, 2.5), (s.UsageHalfLife, s.Reservations, s.MaxPreemptions, s.GpuTypeWeights["h100"]));
+        Assert.Equal((TimeSpan.FromDays(3), 32, 5, 2.0, 2.5), (s.UsageHalfLife, s.Reservations, s.MaxPreemptions, s.BorrowBeyondFairShare, s.GpuTypeWeights["h100"]));
+        Assert.Equal(0, SettingsOverrides.Apply(new Policy.PolicySettings(), ["borrowBeyondFairShare=0"]).BorrowBeyondFairShare);
+        Assert.Throws<SimulationInputException>(() => SettingsOverrides.Apply(new Policy.PolicySettings(), ["borrowBeyondFairShare=-1"]));
         Assert.Throws<SimulationInputException>(() => SettingsOverrides.Apply(new Policy.PolicySettings(), ["colour=red"]));
         Assert.Throws<SimulationInputException>(() => SettingsOverrides.Apply(new Policy.PolicySettings(), ["halfLife=soon"]));
     }

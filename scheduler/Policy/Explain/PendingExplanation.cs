@@ -23,11 +23,18 @@ public sealed record PendingExplanation(
     /// borrow (not preemptible, or preempted too often); <see cref="Held"/>/<see cref="Cap"/> are the guarantee.</summary>
     public bool CannotBorrow { get; init; }
 
+    /// <summary>For <see cref="PendingReasonKind.QuotaLimit"/>: the account already holds its entitled share of the
+    /// cluster (<see cref="Held"/> of <see cref="Cap"/> GPUs, all types) while other projects with queued jobs hold
+    /// less than theirs, so this job may not borrow until that changes (see PolicySettings.BorrowBeyondFairShare).</summary>
+    public bool AtFairShare { get; init; }
+
     /// <summary>One line for people, for example <c>quota-limit: project uni-a/vision at 32/32 h100</c>.</summary>
     public string Message => Reason switch
     {
         PendingReasonKind.QuotaLimit when CannotBorrow =>
             $"quota-limit: {Account} at {Held}/{Cap} {GpuType} guaranteed, job needs {Requested} and may not borrow",
+        PendingReasonKind.QuotaLimit when AtFairShare =>
+            $"quota-limit: {Account} holds {Held} GPUs, its fair share is {Cap} while others wait; job needs {Requested} and may not borrow now",
         PendingReasonKind.QuotaLimit => $"quota-limit: {Account} at {Held}/{Cap} {GpuType}, job needs {Requested}",
         PendingReasonKind.Budget => $"budget: {Account} used {Held}/{Cap} GPU-hours this period",
         PendingReasonKind.Resources => $"resources: needs {Requested} {GpuType ?? "GPU"}; at most {Held} of {Cap} free on a fitting node",

@@ -11,6 +11,9 @@ internal sealed class ProjectQueue
 
     public IReadOnlyList<Job> Jobs => _jobs;
 
+    /// <summary>GPUs the queued jobs ask for, held jobs included: the project's demand beyond what it runs.</summary>
+    public long PendingGpus { get; private set; }
+
     public IEnumerable<KeyValuePair<ShapeKey, ShapeGroup>> Groups => _groups;
 
     public void Add(Job job)
@@ -19,6 +22,7 @@ internal sealed class ProjectQueue
         _jobs.Insert(i < 0 ? ~i : i, job);
         if (!_groups.TryGetValue(job.Shape, out var group)) _groups.Add(job.Shape, group = new ShapeGroup());
         job.Group = group;
+        PendingGpus += job.TotalGpus;
         group.Add(job.WalltimeTicks, job.Spec.Priority == JobPriority.High, job.Spec.Preemptible);
     }
 
@@ -29,6 +33,7 @@ internal sealed class ProjectQueue
         _jobs.RemoveAt(i);
         var group = _groups[job.Shape];
         job.Group = null;
+        PendingGpus -= job.TotalGpus;
         if (group.Remove(job.WalltimeTicks, job.Spec.Priority == JobPriority.High, job.Spec.Preemptible) == 0) _groups.Remove(job.Shape);
     }
 }

@@ -22,8 +22,11 @@ internal sealed class VictimSelector
     private readonly List<int> _chosen = [];
     private readonly Func<int, int> _blockOf;
 
-    public VictimSelector(ClusterState cluster, ReservationBook book)
+    private readonly bool _leastWorkLost;
+
+    public VictimSelector(ClusterState cluster, ReservationBook book, ReclaimVictimOrder order = ReclaimVictimOrder.FairShare)
     {
+        _leastWorkLost = order == ReclaimVictimOrder.LeastWorkLost;
         _cluster = cluster;
         _book = book;
         _blockOf = cluster.BlockOf;
@@ -83,10 +86,12 @@ internal sealed class VictimSelector
         return true;
     }
 
-    /// <summary>Fewest victims; among equal sets, victims from accounts furthest over their fair share; then
-    /// least work lost; then node index.</summary>
-    private static int Better(NodeOption a, NodeOption b) =>
-        a.Cost != b.Cost ? a.Cost.CompareTo(b.Cost)
+    /// <summary><see cref="ReclaimVictimOrder.FairShare"/> (DESIGN.md): fewest victims; among equal sets, victims from
+    /// accounts furthest over their fair share; then least work lost. <see cref="ReclaimVictimOrder.LeastWorkLost"/>:
+    /// least work lost first, then fewest victims, then fair share. Node index last, for determinism.</summary>
+    private int Better(NodeOption a, NodeOption b) =>
+        _leastWorkLost && a.LostWork != b.LostWork ? a.LostWork.CompareTo(b.LostWork)
+        : a.Cost != b.Cost ? a.Cost.CompareTo(b.Cost)
         : a.Preference != b.Preference ? b.Preference.CompareTo(a.Preference)
         : a.LostWork != b.LostWork ? a.LostWork.CompareTo(b.LostWork)
         : a.Node.CompareTo(b.Node);
@@ -125,9 +130,12 @@ internal sealed class VictimSelector
 
         _eligible.Sort((a, b) =>
         {
-            var c = preference(b.Job).CompareTo(preference(a.Job));
+            // Fair share: furthest over first, then most recently started. Least work lost: GPU-seconds run first.
+            var c = _leastWorkLost
+                ? ((now - a.Job.StartTicks) * a.Job.TotalGpus).CompareTo((now - b.Job.StartTicks) * b.Job.TotalGpus)
+                : preference(b.Job).CompareTo(preference(a.Job));
             if (c != 0) return c;
-            c = b.Job.StartTicks.CompareTo(a.Job.StartTicks);
+            c = _leastWorkLost ? preference(b.Job).CompareTo(preference(a.Job)) : b.Job.StartTicks.CompareTo(a.Job.StartTicks);
             return c != 0 ? c : b.Job.Id.CompareTo(a.Job.Id);
         });
         var taken = new List<Job>();

@@ -5,7 +5,7 @@ namespace Mekong.Simulation.Setup;
 
 /// <summary>Applies <c>--set key=value</c> overrides to <see cref="PolicySettings"/>, so an admin can compare
 /// settings without a file. Keys: <c>halfLife</c> (a duration: 3d, 12h, 90m, 45s), <c>reservations</c>,
-/// <c>maxPreemptions</c>, <c>weight.TYPE</c> (fair-share weight of a GPU type).</summary>
+/// <c>maxPreemptions</c>, <c>borrowBeyondFairShare</c> (a factor, 0 = off), <c>weight.TYPE</c> (fair-share weight of a GPU type).</summary>
 public static class SettingsOverrides
 {
     public static PolicySettings Apply(PolicySettings settings, IEnumerable<string> overrides)
@@ -23,8 +23,18 @@ public static class SettingsOverrides
                 "halflife" => settings with { UsageHalfLife = ParseDuration(value, key) },
                 "reservations" => settings with { Reservations = ParseCount(value, key) },
                 "maxpreemptions" => settings with { MaxPreemptions = ParseCount(value, key) },
+                "borrowbeyondfairshare" => settings with { BorrowBeyondFairShare = ParseFactor(value, key) },
+                "reclaimvictimorder" => settings with
+                {
+                    ReclaimVictimOrder = value.ToLowerInvariant() switch
+                    {
+                        "fair-share" => ReclaimVictimOrder.FairShare,
+                        "least-work-lost" => ReclaimVictimOrder.LeastWorkLost,
+                        _ => throw new SimulationInputException($"--set {key}={value}: expected fair-share or least-work-lost"),
+                    },
+                },
                 _ when key.StartsWith("weight.", StringComparison.OrdinalIgnoreCase) => WithWeight(settings, key["weight.".Length..], value, key),
-                _ => throw new SimulationInputException($"--set '{item}': unknown key '{key}' (halfLife, reservations, maxPreemptions, weight.TYPE)"),
+                _ => throw new SimulationInputException($"--set '{item}': unknown key '{key}' (halfLife, reservations, maxPreemptions, borrowBeyondFairShare, reclaimVictimOrder, weight.TYPE)"),
             };
         }
         return settings;
@@ -37,6 +47,11 @@ public static class SettingsOverrides
         var weights = new Dictionary<string, double>(settings.GpuTypeWeights, StringComparer.Ordinal) { [type] = w };
         return settings with { GpuTypeWeights = weights };
     }
+
+    private static double ParseFactor(string value, string key) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) && x >= 0 && !double.IsInfinity(x)
+            ? x
+            : throw new SimulationInputException($"--set {key}={value}: expected a number ≥ 0");
 
     private static int ParseCount(string value, string key) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
