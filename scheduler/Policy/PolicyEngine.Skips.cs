@@ -47,28 +47,39 @@ public sealed partial class PolicyEngine
 
     /// <summary>Whether a high job of the project might still displace one of its low jobs in this decision.
     /// Each high shape group not yet known to fail is searched now, without any job's exclusions (the search
-    /// only reads state, and failing without exclusions means failing with them), so the answer is exact.</summary>
+    /// only reads state, and failing without exclusions means failing with them), so the answer is exact.
+    /// A search is first made ignoring claims: its failure holds whatever the claims, so it is carried into
+    /// later decisions (see <see cref="PriorityFailureCarried"/>); only if it succeeds are claims respected.</summary>
     private bool PriorityPreemptionPossible(Account project, long now)
     {
         if (!project.PriorityPreemption) return false;
-        var anyLow = false;
-        foreach (var v in project.Running)
-            if (v.Status == JobStatus.Running && v.Spec.Priority == JobPriority.Low) { anyLow = true; break; }
-        if (!anyLow) return false;
+        bool? anyLow = null;
         foreach (var (shape, group) in project.Queue.Groups)
         {
             if (group.High == 0) continue;
             for (var (t, end) = TypesOf(shape); t < end; t++)
             {
-                var key = (project.Index, shape with { Type = t });
+                var typed = shape with { Type = t };
+                var key = (project.Index, typed);
                 if (_priorityFailed.Contains(key)) continue;
                 // A high job gets to priority preemption only once admitted: inside its guarantee, or borrowing.
                 if (group.HighPreemptible == 0 && GuaranteeHeadroom(project, t) < shape.GpusPerNode * shape.Nodes) continue;
+                if (PriorityFailureCarried(project.Index, typed)) { _priorityFailed.Add(key); continue; }
+                anyLow ??= HasRunningLow(project);
+                if (anyLow == false) return false;
                 var request = new PlacementRequest(t, shape.Nodes, shape.GpusPerNode, shape.Cpu, shape.Memory, group.MinWalltimeTicks);
-                if (FindPriorityVictims(project, request, now, null)) return true;
+                if (!FindPriorityVictims(project, request, now, null, ignoreClaims: true)) CarryPriorityFailure(project.Index, typed);
+                else if (FindPriorityVictims(project, request, now, null)) return true;
                 _priorityFailed.Add(key);
             }
         }
+        return false;
+    }
+
+    private static bool HasRunningLow(Account project)
+    {
+        foreach (var v in project.Running)
+            if (v.Status == JobStatus.Running && v.Spec.Priority == JobPriority.Low) return true;
         return false;
     }
 

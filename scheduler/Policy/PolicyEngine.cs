@@ -65,14 +65,19 @@ public sealed partial class PolicyEngine
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
         RegisterType(spec.GpuType);
-        _cluster.AddOrUpdate(spec);
+        CapacityMayGrow(_cluster.AddOrUpdate(spec));
     }
 
     /// <summary>Running jobs continue; nothing new is placed on the node.</summary>
     public void NodeDrain(string node) => _cluster.SetState(NodeIndex(node), NodeState.Draining);
 
     /// <summary>A drained node takes work again.</summary>
-    public void NodeResume(string node) => _cluster.SetState(NodeIndex(node), NodeState.Up);
+    public void NodeResume(string node)
+    {
+        var index = NodeIndex(node);
+        _cluster.SetState(index, NodeState.Up);
+        CapacityMayGrow(index);
+    }
 
     /// <summary>The node is lost. Every job with a GPU on it has failed: requeued with its original submit
     /// time unless it opted out (then it is gone from the core). A gang loses all its nodes.</summary>
@@ -185,6 +190,7 @@ public sealed partial class PolicyEngine
         if (job.Status == JobStatus.Running)
         {
             job.Status = JobStatus.Terminating;
+            CapacityMayGrow(job);
             _ends.SetKill(job, NowTicks + job.Spec.GracePeriod.Ticks);
         }
         return CancelOutcome.Stopping;
@@ -256,6 +262,7 @@ public sealed partial class PolicyEngine
         var project = _accounts[job.Project];
         _accounts.ChangeHolding(project, type, job.TotalGpus, borrowing, _typeWeight[type], now);
         project.Running.Add(job);
+        ProjectStarted(job.Project);
         _ends.Add(job);
     }
 
@@ -263,6 +270,7 @@ public sealed partial class PolicyEngine
     {
         _ends.Remove(job);
         foreach (var node in job.Nodes) _cluster.Release(node, job);
+        CapacityMayGrow(job);
         var project = _accounts[job.Project];
         var type = job.AllocatedType;
         _accounts.ChangeHolding(project, type, -job.TotalGpus, job.Borrowing, _typeWeight[type], now);

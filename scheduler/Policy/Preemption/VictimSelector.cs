@@ -41,7 +41,9 @@ internal sealed class VictimSelector
     /// <param name="eligible">Which running jobs may be displaced for this job.</param>
     /// <param name="preference">Higher is taken first (for example how far over its fair share the victim's account is).</param>
     /// <param name="candidates">Nodes to consider (ascending); null for every node of the type.</param>
-    public bool Find(in PlacementRequest r, long now, Func<Job, bool> eligible, Func<Job, double> preference, IReadOnlyList<int>? candidates = null)
+    /// <param name="ignoreClaims">Also search nodes that carry claims: a search that fails so fails whatever
+    /// the claims, which lets the failure be carried into later decisions.</param>
+    public bool Find(in PlacementRequest r, long now, Func<Job, bool> eligible, Func<Job, double> preference, IReadOnlyList<int>? candidates = null, bool ignoreClaims = false)
     {
         Victims.Clear();
         Nodes.Clear();
@@ -49,7 +51,7 @@ internal sealed class VictimSelector
         foreach (var node in candidates ?? _cluster.NodesOfType(r.Type))
         {
             if (_cluster.StateOf(node) != NodeState.Up || _cluster.GpusOf(node) < r.GpusPerNode
-                || _cluster.CpuOf(node) < r.Cpu || _cluster.MemoryOf(node) < r.Memory || _book.HasClaims(node)) continue;
+                || _cluster.CpuOf(node) < r.Cpu || _cluster.MemoryOf(node) < r.Memory || (!ignoreClaims && _book.HasClaims(node))) continue;
             if (TryNode(node, r, now, eligible, preference, out var option)) _options.Add(option);
         }
         if (_options.Count < r.Nodes) return false;

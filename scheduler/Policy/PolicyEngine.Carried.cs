@@ -1,0 +1,54 @@
+using Mekong.Policy.Jobs;
+
+namespace Mekong.Policy;
+
+/// <summary>Proofs carried from one decision to the next, so that <see cref="Decide"/> after a single event
+/// re-proves only what the event could have changed. Each proof is stamped with the versions of the state it
+/// read; an event that could turn the proof false bumps one of those versions, and the proof is made again.</summary>
+/// <remarks>Versions only count up. What can make a failed search succeed is more room: a tenant leaving a
+/// node, a tenant told to stop (stopping jobs count as free), a node coming up or changing shape — all go
+/// through <see cref="CapacityMayGrow(int)"/> — or the project starting a job (a new node to search).</remarks>
+public sealed partial class PolicyEngine
+{
+    /// <summary>Per GPU type: bumped whenever any node of the type may have gained room.</summary>
+    private readonly long[] _typeRoomVersion = new long[GpuTypeTable.MaxTypes];
+
+    /// <summary>Per account: bumped when a node holding one of its jobs may have gained room, or when it starts a job.</summary>
+    private long[] _projectRoomVersion = [];
+
+    /// <summary>Priority-preemption searches that failed ignoring every claim, with the versions they read.</summary>
+    private readonly Dictionary<(int Project, ShapeKey Shape), (long Project, long Type)> _priorityFailedCarried = [];
+
+    private ref long ProjectRoomVersion(int project)
+    {
+        if (_projectRoomVersion.Length <= project) Array.Resize(ref _projectRoomVersion, Math.Max(project + 1, _projectRoomVersion.Length * 2));
+        return ref _projectRoomVersion[project];
+    }
+
+    /// <summary>The node may have more room than before (a tenant left or was told to stop, or its state or
+    /// shape changed): every project with a job on it, and its GPU type, see a new version.</summary>
+    private void CapacityMayGrow(int node)
+    {
+        _typeRoomVersion[_cluster.TypeOf(node)]++;
+        foreach (var tenant in _cluster.Tenants(node)) ProjectRoomVersion(tenant.Job.Project)++;
+    }
+
+    private void CapacityMayGrow(Job job)
+    {
+        foreach (var node in job.Nodes) CapacityMayGrow(node);
+    }
+
+    /// <summary>A project's job started: a priority search of the project has one more node to look at.</summary>
+    private void ProjectStarted(int project) => ProjectRoomVersion(project)++;
+
+    /// <summary>Whether the project's priority search for the shape failed in an earlier decision and nothing it
+    /// read has changed since. A single-node search reads only the nodes running the project's low jobs (each
+    /// change there bumps the project's version); a gang also takes any node of the type with room.</summary>
+    private bool PriorityFailureCarried(int project, ShapeKey shape) =>
+        _priorityFailedCarried.TryGetValue((project, shape), out var seen)
+        && seen.Project == ProjectRoomVersion(project)
+        && (shape.Nodes == 1 || seen.Type == _typeRoomVersion[shape.Type]);
+
+    private void CarryPriorityFailure(int project, ShapeKey shape) =>
+        _priorityFailedCarried[(project, shape)] = (ProjectRoomVersion(project), _typeRoomVersion[shape.Type]);
+}
