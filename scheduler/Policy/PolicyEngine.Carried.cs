@@ -16,6 +16,13 @@ public sealed partial class PolicyEngine
     /// <summary>Per account: bumped when a node holding one of its jobs may have gained room, or when it starts a job.</summary>
     private long[] _projectRoomVersion = [];
 
+    /// <summary>Bumped whenever any node may have gained room.</summary>
+    private long _anyRoomVersion;
+
+    /// <summary>Per project: no high job can displace a low one, with the versions that proof read (the queue's,
+    /// the project's, and for a project with high gangs, <see cref="_anyRoomVersion"/>; else -1).</summary>
+    private readonly Dictionary<int, (long Project, long Queue, long AnyRoom)> _noPriorityCarried = [];
+
     /// <summary>Priority-preemption searches that failed ignoring every claim, with the versions they read.</summary>
     private readonly Dictionary<(int Project, ShapeKey Shape), (long Project, long Type)> _priorityFailedCarried = [];
 
@@ -30,6 +37,7 @@ public sealed partial class PolicyEngine
     private void CapacityMayGrow(int node)
     {
         _typeRoomVersion[_cluster.TypeOf(node)]++;
+        _anyRoomVersion++;
         foreach (var tenant in _cluster.Tenants(node)) ProjectRoomVersion(tenant.Job.Project)++;
     }
 
@@ -51,4 +59,15 @@ public sealed partial class PolicyEngine
 
     private void CarryPriorityFailure(int project, ShapeKey shape) =>
         _priorityFailedCarried[(project, shape)] = (ProjectRoomVersion(project), _typeRoomVersion[shape.Type]);
+
+    /// <summary>Whether an earlier decision proved every high group of the project unable to displace its low
+    /// jobs (each failed ignoring claims, or it ran no low job), and neither its queue nor the room it read changed.</summary>
+    private bool NoPriorityPreemptionCarried(Accounts.Account project) =>
+        _noPriorityCarried.TryGetValue(project.Index, out var seen)
+        && seen.Project == ProjectRoomVersion(project.Index)
+        && seen.Queue == project.Queue.Version
+        && (seen.AnyRoom < 0 || seen.AnyRoom == _anyRoomVersion);
+
+    private void CarryNoPriorityPreemption(Accounts.Account project, bool gangs) =>
+        _noPriorityCarried[project.Index] = (ProjectRoomVersion(project.Index), project.Queue.Version, gangs ? _anyRoomVersion : -1);
 }

@@ -76,7 +76,7 @@ public sealed partial class PolicyEngine
         {
             var project = _accounts[p];
             if (project.Queue.Count == 0) continue;
-            if (!full && ProvenBlocked(project, now)) { _projectsSkipped++; continue; }
+            if (!full && (NotACandidate(project, now) || ProvenBlocked(project, now))) { _projectsSkipped++; continue; }
             if (full) ForEachQueued(project, job => BorrowingStep(project, job, now));
             else
             {
@@ -207,14 +207,20 @@ public sealed partial class PolicyEngine
         if (_placeFailedAt.TryGetValue(key, out var failedAt) && failedAt <= job.WalltimeTicks) return false;
         if (!_placer.TryPlaceNow(request, now))
         {
-            // The placer says how long a job of this shape could run and still fit: anything longer fails.
-            var longest = _placer.LongestFittingWalltime;
-            var fails = longest == long.MaxValue ? job.WalltimeTicks : Math.Min(job.WalltimeTicks, longest + 1);
-            _placeFailedAt[key] = failedAt == 0 ? fails : Math.Min(failedAt, fails);
+            RememberPlacementFailure(key, job.WalltimeTicks);
             return false;
         }
         Start(job, type, borrowing, request, now);
         return true;
+    }
+
+    /// <summary>After a failed placement: the placer says how long a job of this shape could run and still
+    /// fit, so anything longer fails too (for the rest of the decision: capacity only shrinks, claims only grow).</summary>
+    private void RememberPlacementFailure(ShapeKey key, long walltime)
+    {
+        var longest = _placer.LongestFittingWalltime;
+        var fails = longest == long.MaxValue ? walltime : Math.Min(walltime, longest + 1);
+        _placeFailedAt[key] = _placeFailedAt.TryGetValue(key, out var known) ? Math.Min(known, fails) : fails;
     }
 
     /// <summary>A job waiting for its victims places ignoring its own claims (the capacity is its own);

@@ -17,11 +17,10 @@ public sealed partial class PolicyEngine
     private bool MayHaveGuaranteedJob(Account project)
     {
         if (ForcedBorrower(project)) return false;
-        foreach (var (shape, _) in project.Queue.Groups)
+        for (var t = 0; t < _types.Count; t++)
         {
-            var gpus = shape.GpusPerNode * shape.Nodes;
-            for (var (t, end) = TypesOf(shape); t < end; t++)
-                if (GuaranteeHeadroom(project, t) >= gpus) return true;
+            var gpus = project.Queue.SmallestJobGpus(t);
+            if (gpus != int.MaxValue && GuaranteeHeadroom(project, t) >= gpus) return true;
         }
         return false;
     }
@@ -52,27 +51,38 @@ public sealed partial class PolicyEngine
     /// later decisions (see <see cref="PriorityFailureCarried"/>); only if it succeeds are claims respected.</summary>
     private bool PriorityPreemptionPossible(Account project, long now)
     {
-        if (!project.PriorityPreemption) return false;
+        if (!project.PriorityPreemption || NoPriorityPreemptionCarried(project)) return false;
         bool? anyLow = null;
+        // Whether every high group is known to fail ignoring claims: then the whole answer carries over.
+        var carried = true;
+        var gangs = false;
         foreach (var (shape, group) in project.Queue.Groups)
         {
             if (group.High == 0) continue;
+            gangs |= shape.Nodes > 1;
             for (var (t, end) = TypesOf(shape); t < end; t++)
             {
                 var typed = shape with { Type = t };
                 var key = (project.Index, typed);
-                if (_priorityFailed.Contains(key)) continue;
-                // A high job gets to priority preemption only once admitted: inside its guarantee, or borrowing.
-                if (group.HighPreemptible == 0 && GuaranteeHeadroom(project, t) < shape.GpusPerNode * shape.Nodes) continue;
                 if (PriorityFailureCarried(project.Index, typed)) { _priorityFailed.Add(key); continue; }
+                if (_priorityFailed.Contains(key)) { carried = false; continue; }
+                // A high job gets to priority preemption only once admitted: inside its guarantee, or borrowing.
+                if (group.HighPreemptible == 0 && GuaranteeHeadroom(project, t) < shape.GpusPerNode * shape.Nodes) { carried = false; continue; }
                 anyLow ??= HasRunningLow(project);
-                if (anyLow == false) return false;
+                if (anyLow == false)
+                {
+                    // No low job runs: nothing to displace until the project starts one (which bumps its version).
+                    CarryNoPriorityPreemption(project, gangs: false);
+                    return false;
+                }
                 var request = new PlacementRequest(t, shape.Nodes, shape.GpusPerNode, shape.Cpu, shape.Memory, group.MinWalltimeTicks);
                 if (!FindPriorityVictims(project, request, now, null, ignoreClaims: true)) CarryPriorityFailure(project.Index, typed);
                 else if (FindPriorityVictims(project, request, now, null)) return true;
+                else carried = false;
                 _priorityFailed.Add(key);
             }
         }
+        if (carried) CarryNoPriorityPreemption(project, gangs);
         return false;
     }
 

@@ -24,6 +24,7 @@ public sealed partial class PolicyEngine
     private readonly EndTimeIndex _ends = new();
     private readonly Placer _placer;
     private readonly VictimSelector _victims;
+    private readonly QueuedShapes _queuedShapes = new();
     private readonly double[] _typeWeight = new double[GpuTypeTable.MaxTypes];
     private int _pendingCount;
 
@@ -235,13 +236,19 @@ public sealed partial class PolicyEngine
         job.Masks = [];
         job.AllocatedType = -1;
         job.ReclaimNodes = null;
-        _accounts[job.Project].Queue.Add(job);
+        var queue = _accounts[job.Project].Queue;
+        var before = queue.MinWalltime(job.Shape);
+        queue.Add(job);
+        _queuedShapes.Update(job.Shape, job.Project, before, queue.MinWalltime(job.Shape));
         _pendingCount++;
     }
 
     private void Dequeue(Job job)
     {
-        _accounts[job.Project].Queue.Remove(job);
+        var queue = _accounts[job.Project].Queue;
+        var before = queue.MinWalltime(job.Shape);
+        queue.Remove(job);
+        _queuedShapes.Update(job.Shape, job.Project, before, queue.MinWalltime(job.Shape));
         _pendingCount--;
     }
 

@@ -1,0 +1,63 @@
+using Mekong.Policy.Accounts;
+using Mekong.Policy.Jobs;
+using Mekong.Policy.Placement;
+
+namespace Mekong.Policy;
+
+/// <summary>Phase 3 of <see cref="Decide"/> without walking every project's groups: once no reservation is left
+/// to hand out, a project can only start something if one of its groups has a job short enough to fit now. For
+/// each shape, one placement probe finds how long a job may run and still fit; <see cref="QueuedShapes"/> then
+/// names the projects with a group below that, in one ordered read. Every other project is proven blocked.</summary>
+/// <remarks>The marks stay valid for the rest of the decision: a project's queue changes only when its own turn
+/// comes, and the walltime that still fits only shrinks (capacity only shrinks and claims only grow), so a
+/// project unmarked now would fail <see cref="ProvenBlocked"/>'s placement test at its turn too.</remarks>
+public sealed partial class PolicyEngine
+{
+    /// <summary>Per account: the decision in which one of its groups had a job short enough to fit.</summary>
+    private int[] _candidateStamp = [];
+    private int _candidatesMarked;
+
+    /// <summary>Whether phase 3 may pass over the project without looking at its groups: no reservation left,
+    /// no group that might fit, no job ready on its victims' nodes, and no priority preemption possible.</summary>
+    private bool NotACandidate(Account project, long now)
+    {
+        if (_book.Counted < Settings.Reservations) return false;
+        if (_candidatesMarked != _stamp) MarkCandidates(now);
+        var p = project.Index;
+        return _candidateStamp[p] != _stamp && _readyStamp[p] != _stamp && !PriorityPreemptionPossible(project, now);
+    }
+
+    private void MarkCandidates(long now)
+    {
+        _candidatesMarked = _stamp;
+        if (_candidateStamp.Length < _accounts.Count) _candidateStamp = new int[_accounts.Count * 2];
+        foreach (var (shape, groups) in _queuedShapes.Shapes)
+        {
+            if (groups.Count == 0) continue;
+            for (var (t, end) = TypesOf(shape); t < end; t++)
+            {
+                var fits = ShortestNotFitting(shape with { Type = t }, groups, now);
+                foreach (var (minWalltime, project) in groups)
+                {
+                    if (minWalltime >= fits) break;
+                    _candidateStamp[project] = _stamp;
+                }
+            }
+        }
+    }
+
+    /// <summary>The shortest walltime with which the typed shape does not fit now (long.MaxValue: every queued
+    /// one fits). At most one probe: placed at the longest walltime still in doubt, it either fits (and so does
+    /// every shorter one) or its failure says how long a job could run and still fit.</summary>
+    private long ShortestNotFitting(ShapeKey typed, SortedSet<(long MinWalltime, int Project)> groups, long now)
+    {
+        if (_cluster.CountWithFree(typed.Type, typed.GpusPerNode) < typed.Nodes) return 0;
+        var known = _placeFailedAt.TryGetValue(typed, out var failedAt) ? failedAt : long.MaxValue;
+        if (groups.Min.MinWalltime >= known) return known;
+        var probe = Math.Min(groups.Max.MinWalltime, known - 1);
+        var request = new PlacementRequest(typed.Type, typed.Nodes, typed.GpusPerNode, typed.Cpu, typed.Memory, probe);
+        if (_placer.TryPlaceNow(request, now)) return known;
+        RememberPlacementFailure(typed, probe);
+        return _placeFailedAt[typed];
+    }
+}
