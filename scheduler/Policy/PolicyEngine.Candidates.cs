@@ -17,6 +17,12 @@ public sealed partial class PolicyEngine
     private int[] _candidateStamp = [];
     private int _candidatesMarked;
 
+    /// <summary>Per account: its last entry in <see cref="_marks"/> (valid while its candidate stamp is current).</summary>
+    private int[] _lastMark = [];
+
+    /// <summary>Why each candidate was marked — its group's shape, on which type — chained per project.</summary>
+    private readonly List<(ShapeKey Group, ShapeKey Typed, int Previous)> _marks = [];
+
     /// <summary>Whether phase 3 may pass over the project without looking at its groups: no reservation left,
     /// no group that might fit, no job ready on its victims' nodes, and no priority preemption possible.</summary>
     private bool NotACandidate(Account project, long now)
@@ -24,22 +30,45 @@ public sealed partial class PolicyEngine
         if (_book.Counted < Settings.Reservations) return false;
         if (_candidatesMarked != _stamp) MarkCandidates(now);
         var p = project.Index;
-        return _candidateStamp[p] != _stamp && _readyStamp[p] != _stamp && !PriorityPreemptionPossible(project, now);
+        if (_readyStamp[p] == _stamp || (_candidateStamp[p] == _stamp && AMarkStillFits(project))) return false;
+        return !PriorityPreemptionPossible(project, now);
+    }
+
+    /// <summary>Whether a group that made the project a candidate might still start a job at its turn: earlier
+    /// projects' starts may since have taken the room (or reached a limit). The project's other groups were
+    /// already blocked when marked, so if none of these may fit, the project is blocked.</summary>
+    private bool AMarkStillFits(Account project)
+    {
+        for (var m = _lastMark[project.Index]; m >= 0; m = _marks[m].Previous)
+        {
+            var (group, typed, _) = _marks[m];
+            if (LimitBlocker(project, typed.Type, typed.GpusPerNode * typed.Nodes) is null
+                && !PlacementBlocked(typed, project.Queue.MinWalltime(group))) return true;
+        }
+        return false;
     }
 
     private void MarkCandidates(long now)
     {
         _candidatesMarked = _stamp;
-        if (_candidateStamp.Length < _accounts.Count) _candidateStamp = new int[_accounts.Count * 2];
+        _marks.Clear();
+        if (_candidateStamp.Length < _accounts.Count)
+        {
+            _candidateStamp = new int[_accounts.Count * 2];
+            _lastMark = new int[_candidateStamp.Length];
+        }
         foreach (var (shape, groups) in _queuedShapes.Shapes)
         {
             if (groups.Count == 0) continue;
             for (var (t, end) = TypesOf(shape); t < end; t++)
             {
-                var fits = ShortestNotFitting(shape with { Type = t }, groups, now);
+                var typed = shape with { Type = t };
+                var fits = ShortestNotFitting(typed, groups, now);
                 foreach (var (minWalltime, project) in groups)
                 {
                     if (minWalltime >= fits) break;
+                    _marks.Add((shape, typed, _candidateStamp[project] == _stamp ? _lastMark[project] : -1));
+                    _lastMark[project] = _marks.Count - 1;
                     _candidateStamp[project] = _stamp;
                 }
             }
