@@ -46,7 +46,7 @@ public sealed partial class PolicyEngine
             victim.Status = JobStatus.Terminating;
             CapacityMayGrow(victim);
             victim.Requeue = true;
-            _ends.SetKill(victim, now + victim.Spec.GracePeriod.Ticks);
+            StopBy(victim, now + victim.Spec.GracePeriod.Ticks);
             (victim.DisplacedBy ??= []).Add(job.Id);
             _preemptions.Add(new JobPreemption(victim.Id, job.Id, kind, victim.Spec.GracePeriod));
         }

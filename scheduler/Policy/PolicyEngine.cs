@@ -21,8 +21,8 @@ public sealed partial class PolicyEngine
     private readonly Dictionary<JobId, Job> _jobs = [];
     private readonly FairTree _fairTree = new();
     private readonly ReservationBook _book = new();
-    private readonly EndTimeIndex _ends = new();
     private readonly Placer _placer;
+    private readonly ReadyOrder _ready;
     private readonly VictimSelector _victims;
     private readonly QueuedShapes _queuedShapes = new();
     private readonly double[] _typeWeight = new double[GpuTypeTable.MaxTypes];
@@ -36,7 +36,8 @@ public sealed partial class PolicyEngine
         _time = time ?? throw new ArgumentNullException(nameof(time));
         _accounts = new AccountTree(_types, settings.UsageHalfLife);
         _cluster = new ClusterState(_types);
-        _placer = new Placer(_cluster, _book, _ends);
+        _ready = new ReadyOrder(_cluster);
+        _placer = new Placer(_cluster, _book, _ready);
         _victims = new VictimSelector(_cluster, _book);
         foreach (var type in settings.GpuTypeWeights.Keys) RegisterType(type);
     }
@@ -66,17 +67,25 @@ public sealed partial class PolicyEngine
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
         RegisterType(spec.GpuType);
-        CapacityMayGrow(_cluster.AddOrUpdate(spec));
+        var index = _cluster.AddOrUpdate(spec);
+        _ready.NodeChanged(index);
+        CapacityMayGrow(index);
     }
 
     /// <summary>Running jobs continue; nothing new is placed on the node.</summary>
-    public void NodeDrain(string node) => _cluster.SetState(NodeIndex(node), NodeState.Draining);
+    public void NodeDrain(string node)
+    {
+        var index = NodeIndex(node);
+        _cluster.SetState(index, NodeState.Draining);
+        _ready.NodeChanged(index);
+    }
 
     /// <summary>A drained node takes work again.</summary>
     public void NodeResume(string node)
     {
         var index = NodeIndex(node);
         _cluster.SetState(index, NodeState.Up);
+        _ready.NodeChanged(index);
         CapacityMayGrow(index);
     }
 
@@ -86,6 +95,7 @@ public sealed partial class PolicyEngine
     {
         var index = NodeIndex(node);
         _cluster.SetState(index, NodeState.Down);
+        _ready.NodeChanged(index);
         var lost = new List<LostJob>();
         var now = NowTicks;
         foreach (var tenant in _cluster.Tenants(index).ToArray())
@@ -192,7 +202,7 @@ public sealed partial class PolicyEngine
         {
             job.Status = JobStatus.Terminating;
             CapacityMayGrow(job);
-            _ends.SetKill(job, NowTicks + job.Spec.GracePeriod.Ticks);
+            StopBy(job, NowTicks + job.Spec.GracePeriod.Ticks);
         }
         return CancelOutcome.Stopping;
     }
@@ -270,14 +280,14 @@ public sealed partial class PolicyEngine
         _accounts.ChangeHolding(project, type, job.TotalGpus, borrowing, _typeWeight[type], now);
         project.Running.Add(job);
         ProjectStarted(job.Project);
-        _ends.Add(job);
+        JobNodesChanged(job);
     }
 
     private void StopRunning(Job job, long now)
     {
-        _ends.Remove(job);
         foreach (var node in job.Nodes) _cluster.Release(node, job);
         CapacityMayGrow(job);
+        JobNodesChanged(job);
         var project = _accounts[job.Project];
         var type = job.AllocatedType;
         _accounts.ChangeHolding(project, type, -job.TotalGpus, job.Borrowing, _typeWeight[type], now);
@@ -285,6 +295,19 @@ public sealed partial class PolicyEngine
         if (!job.Borrowing) PromoteBorrowers(project, type, now);
         job.Nodes = [];
         job.Masks = [];
+    }
+
+    /// <summary>The job is told to stop: its GPUs are back by this time at the latest.</summary>
+    private void StopBy(Job job, long killTicks)
+    {
+        job.KillTicks = killTicks;
+        JobNodesChanged(job);
+    }
+
+    /// <summary>The job's nodes changed what they hold or when it comes back (see <see cref="ReadyOrder"/>).</summary>
+    private void JobNodesChanged(Job job)
+    {
+        foreach (var node in job.Nodes) _ready.NodeChanged(node);
     }
 
     /// <summary>Guaranteed capacity came free: the project's oldest borrowing jobs that now fit inside the
