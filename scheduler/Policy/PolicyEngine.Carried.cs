@@ -5,15 +5,16 @@ namespace Mekong.Policy;
 /// <summary>Proofs carried from one decision to the next, so that <see cref="Decide"/> after a single event
 /// re-proves only what the event could have changed. Each proof is stamped with the versions of the state it
 /// read; an event that could turn the proof false bumps one of those versions, and the proof is made again.</summary>
-/// <remarks>Versions only count up. What can make a failed search succeed is more room: a tenant leaving a
-/// node, a tenant told to stop (stopping jobs count as free), a node coming up or changing shape — all go
-/// through <see cref="CapacityMayGrow(int)"/> — or the project starting a job (a new node to search).</remarks>
+/// <remarks>Versions only count up. What can make a failed priority search succeed is more room on a node
+/// running one of the project's low jobs: a tenant leaving, a tenant told to stop (stopping jobs count as
+/// free), the node coming up or changing shape — all go through <see cref="CapacityMayGrow(int)"/> — or the
+/// project starting a low job (a new node to search). A gang may also use any node of its type with room.</remarks>
 public sealed partial class PolicyEngine
 {
     /// <summary>Per GPU type: bumped whenever any node of the type may have gained room.</summary>
     private readonly long[] _typeRoomVersion = new long[GpuTypeTable.MaxTypes];
 
-    /// <summary>Per account: bumped when a node holding one of its jobs may have gained room, or when it starts a job.</summary>
+    /// <summary>Per account: bumped when a node running one of its low jobs may have gained room, or when it starts a low job.</summary>
     private long[] _projectRoomVersion = [];
 
     /// <summary>Bumped whenever any node may have gained room.</summary>
@@ -33,12 +34,13 @@ public sealed partial class PolicyEngine
     }
 
     /// <summary>The node may have more room than before (a tenant left or was told to stop, or its state or
-    /// shape changed): every project with a job on it, and its GPU type, see a new version.</summary>
+    /// shape changed): every project with a low job on it, and its GPU type, see a new version.</summary>
     private void CapacityMayGrow(int node)
     {
         _typeRoomVersion[_cluster.TypeOf(node)]++;
         _anyRoomVersion++;
-        foreach (var tenant in _cluster.Tenants(node)) ProjectRoomVersion(tenant.Job.Project)++;
+        foreach (var tenant in _cluster.Tenants(node))
+            if (tenant.Job.Spec.Priority == JobPriority.Low) ProjectRoomVersion(tenant.Job.Project)++;
     }
 
     private void CapacityMayGrow(Job job)
@@ -46,12 +48,15 @@ public sealed partial class PolicyEngine
         foreach (var node in job.Nodes) CapacityMayGrow(node);
     }
 
-    /// <summary>A project's job started: a priority search of the project has one more node to look at.</summary>
-    private void ProjectStarted(int project) => ProjectRoomVersion(project)++;
+    /// <summary>A job started: if low, a priority search of its project has one more node to look at.</summary>
+    private void ProjectStarted(Job job)
+    {
+        if (job.Spec.Priority == JobPriority.Low) ProjectRoomVersion(job.Project)++;
+    }
 
     /// <summary>Whether the project's priority search for the shape failed in an earlier decision and nothing it
-    /// read has changed since. A single-node search reads only the nodes running the project's low jobs (each
-    /// change there bumps the project's version); a gang also takes any node of the type with room.</summary>
+    /// read has changed since. A single-node search reads only the nodes running the project's low jobs (more
+    /// room there bumps the project's version); a gang also takes any node of the type with room.</summary>
     private bool PriorityFailureCarried(int project, ShapeKey shape) =>
         _priorityFailedCarried.TryGetValue((project, shape), out var seen)
         && seen.Project == ProjectRoomVersion(project)

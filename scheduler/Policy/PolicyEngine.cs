@@ -279,7 +279,7 @@ public sealed partial class PolicyEngine
         var project = _accounts[job.Project];
         _accounts.ChangeHolding(project, type, job.TotalGpus, borrowing, _typeWeight[type], now);
         project.Running.Add(job);
-        ProjectStarted(job.Project);
+        ProjectStarted(job);
         JobNodesChanged(job);
     }
 
