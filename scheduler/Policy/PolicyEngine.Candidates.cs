@@ -89,4 +89,31 @@ public sealed partial class PolicyEngine
         RememberPlacementFailure(typed, probe);
         return _placeFailedAt[typed];
     }
+
+    private readonly List<(ShapeGroup Group, int Next)> _open = [];
+
+    /// <summary>Visits, in queue order, the jobs of the project's groups not proven blocked when its turn comes:
+    /// a group proven blocked stays blocked for the rest of the decision, so <see cref="JobProvenBlocked"/>
+    /// would pass over each of its jobs anyway. A step returns true when it started the job (which leaves its
+    /// group, so the same index then holds the group's next job).</summary>
+    private void ForEachOpenGroupJob(Account project, Func<Job, bool> step)
+    {
+        _open.Clear();
+        foreach (var (shape, group) in project.Queue.Groups)
+            if (!GroupProvenBlocked(project, shape, group)) _open.Add((group, 0));
+        while (true)
+        {
+            var first = -1;
+            for (var i = 0; i < _open.Count; i++)
+            {
+                var (group, next) = _open[i];
+                if (next >= group.Jobs.Count || group.BlockedStamp == _stamp) continue;
+                if (first < 0 || JobOrder.Instance.Compare(group.Jobs[next], _open[first].Group.Jobs[_open[first].Next]) < 0) first = i;
+            }
+            if (first < 0) return;
+            var (g, n) = _open[first];
+            _visited++;
+            if (!step(g.Jobs[n])) _open[first] = (g, n + 1);
+        }
+    }
 }

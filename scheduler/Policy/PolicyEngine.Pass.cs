@@ -78,10 +78,18 @@ public sealed partial class PolicyEngine
             if (project.Queue.Count == 0) continue;
             if (!full && (NotACandidate(project, now) || ProvenBlocked(project, now))) { _projectsSkipped++; continue; }
             if (full) ForEachQueued(project, job => BorrowingStep(project, job, now));
+            else if (BudgetBlocker(project) is { Budget.OnExhausted: BudgetAction.Hold })
+            {
+                // Every job of a held project is proven blocked (see JobProvenBlocked).
+            }
+            else if (_waitingStamp[p] == _stamp)
+            {
+                // A job waiting for its victims places ignoring its own claims: it is visited whatever its group.
+                ForEachQueued(project, job => !JobProvenBlocked(project, job, budgetHeld: false) && BorrowingStep(project, job, now));
+            }
             else
             {
-                var held = BudgetBlocker(project) is { Budget.OnExhausted: BudgetAction.Hold };
-                ForEachQueued(project, job => !JobProvenBlocked(project, job, held) && BorrowingStep(project, job, now));
+                ForEachOpenGroupJob(project, job => !JobProvenBlocked(project, job, budgetHeld: false) && BorrowingStep(project, job, now));
             }
         }
 

@@ -34,6 +34,8 @@ internal sealed class ProjectQueue
         }
         job.Group = group;
         group.Add(job.WalltimeTicks, job.Spec.Priority == JobPriority.High, job.Spec.Preemptible);
+        var at = group.Jobs.BinarySearch(job, JobOrder.Instance);
+        group.Jobs.Insert(at < 0 ? ~at : at, job);
     }
 
     public void Remove(Job job)
@@ -43,6 +45,7 @@ internal sealed class ProjectQueue
         _jobs.RemoveAt(i);
         Version++;
         var group = _groups[job.Shape];
+        group.Jobs.RemoveAt(group.Jobs.BinarySearch(job, JobOrder.Instance));
         job.Group = null;
         if (group.Remove(job.WalltimeTicks, job.Spec.Priority == JobPriority.High, job.Spec.Preemptible) == 0)
         {
@@ -74,6 +77,9 @@ internal sealed class ShapeGroup
     private readonly SortedDictionary<long, int> _walltimes = [];
 
     public int Count { get; private set; }
+
+    /// <summary>The group's jobs in queue order (priority, then original submit time, then id).</summary>
+    public List<Job> Jobs { get; } = [];
 
     /// <summary>The decision in which the whole group was proven unable to start.</summary>
     public int BlockedStamp { get; set; }
