@@ -21,11 +21,12 @@ public sealed partial class PolicyEngine
     private long _anyRoomVersion;
 
     /// <summary>Per project: no high job can displace a low one, with the versions that proof read (the queue's,
-    /// the project's, and for a project with high gangs, <see cref="_anyRoomVersion"/>; else -1).</summary>
-    private readonly Dictionary<int, (long Project, long Queue, long AnyRoom)> _noPriorityCarried = [];
+    /// the project's, <see cref="_anyRoomVersion"/>) and how many room events its gangs' failures survive.</summary>
+    private readonly Dictionary<int, (long Project, long Queue, long AnyRoom, long Slack)> _noPriorityCarried = [];
 
-    /// <summary>Priority-preemption searches that failed ignoring every claim, with the versions they read.</summary>
-    private readonly Dictionary<(int Project, ShapeKey Shape), (long Project, long Type)> _priorityFailedCarried = [];
+    /// <summary>Priority-preemption searches that failed ignoring every claim, with the versions they read and,
+    /// for a gang, how many nodes it found (fewer than it needs).</summary>
+    private readonly Dictionary<(int Project, ShapeKey Shape), (long Project, long Type, int NodesFound)> _priorityFailedCarried = [];
 
     private ref long ProjectRoomVersion(int project)
     {
@@ -54,25 +55,33 @@ public sealed partial class PolicyEngine
         if (job.Spec.Priority == JobPriority.Low) ProjectRoomVersion(job.Project)++;
     }
 
-    /// <summary>Whether the project's priority search for the shape failed in an earlier decision and nothing it
-    /// read has changed since. A single-node search reads only the nodes running the project's low jobs (more
-    /// room there bumps the project's version); a gang also takes any node of the type with room.</summary>
-    private bool PriorityFailureCarried(int project, ShapeKey shape) =>
-        _priorityFailedCarried.TryGetValue((project, shape), out var seen)
-        && seen.Project == ProjectRoomVersion(project)
-        && (shape.Nodes == 1 || seen.Type == _typeRoomVersion[shape.Type]);
+    private bool PriorityFailureCarried(int project, ShapeKey shape) => PriorityFailureSlack(project, shape) >= 0;
 
-    private void CarryPriorityFailure(int project, ShapeKey shape) =>
-        _priorityFailedCarried[(project, shape)] = (ProjectRoomVersion(project), _typeRoomVersion[shape.Type]);
+    /// <summary>How many more room events on its type the project's failed priority search for the shape survives
+    /// (long.MaxValue: any number; -1: not carried). A single-node search reads only the nodes running the
+    /// project's low jobs (more room there bumps the project's version). A gang also takes any node of the type
+    /// with room, but a node's fitness depends on that node alone: each room event adds at most one node to the
+    /// fewer-than-needed it found, so the failure holds until they could add up to the gang.</summary>
+    private long PriorityFailureSlack(int project, ShapeKey shape)
+    {
+        if (!_priorityFailedCarried.TryGetValue((project, shape), out var seen) || seen.Project != ProjectRoomVersion(project)) return -1;
+        if (shape.Nodes == 1) return long.MaxValue;
+        var slack = shape.Nodes - 1 - seen.NodesFound - (_typeRoomVersion[shape.Type] - seen.Type);
+        return slack >= 0 ? slack : -1;
+    }
+
+    private void CarryPriorityFailure(int project, ShapeKey shape, int nodesFound) =>
+        _priorityFailedCarried[(project, shape)] = (ProjectRoomVersion(project), _typeRoomVersion[shape.Type], nodesFound);
 
     /// <summary>Whether an earlier decision proved every high group of the project unable to displace its low
-    /// jobs (each failed ignoring claims, or it ran no low job), and neither its queue nor the room it read changed.</summary>
+    /// jobs (each failed ignoring claims, or it ran no low job), and neither its queue nor the room it read has
+    /// changed past what those failures survive (room events anywhere count against the gangs' least slack).</summary>
     private bool NoPriorityPreemptionCarried(Accounts.Account project) =>
         _noPriorityCarried.TryGetValue(project.Index, out var seen)
         && seen.Project == ProjectRoomVersion(project.Index)
         && seen.Queue == project.Queue.Version
-        && (seen.AnyRoom < 0 || seen.AnyRoom == _anyRoomVersion);
+        && _anyRoomVersion - seen.AnyRoom <= seen.Slack;
 
-    private void CarryNoPriorityPreemption(Accounts.Account project, bool gangs) =>
-        _noPriorityCarried[project.Index] = (ProjectRoomVersion(project.Index), project.Queue.Version, gangs ? _anyRoomVersion : -1);
+    private void CarryNoPriorityPreemption(Accounts.Account project, long slack) =>
+        _noPriorityCarried[project.Index] = (ProjectRoomVersion(project.Index), project.Queue.Version, _anyRoomVersion, slack);
 }

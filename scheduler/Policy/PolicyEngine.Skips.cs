@@ -53,18 +53,24 @@ public sealed partial class PolicyEngine
     {
         if (!project.PriorityPreemption || NoPriorityPreemptionCarried(project)) return false;
         bool? anyLow = null;
-        // Whether every high group is known to fail ignoring claims: then the whole answer carries over.
+        // Whether every high group is known to fail ignoring claims: then the whole answer carries over, for as
+        // many room events as the least of their slacks.
         var carried = true;
-        var gangs = false;
+        var slack = long.MaxValue;
         foreach (var (shape, group) in project.Queue.Groups)
         {
             if (group.High == 0) continue;
-            gangs |= shape.Nodes > 1;
             for (var (t, end) = TypesOf(shape); t < end; t++)
             {
                 var typed = shape with { Type = t };
                 var key = (project.Index, typed);
-                if (PriorityFailureCarried(project.Index, typed)) { _priorityFailed.Add(key); continue; }
+                var failedSlack = PriorityFailureSlack(project.Index, typed);
+                if (failedSlack >= 0)
+                {
+                    slack = Math.Min(slack, failedSlack);
+                    _priorityFailed.Add(key);
+                    continue;
+                }
                 if (_priorityFailed.Contains(key)) { carried = false; continue; }
                 // A high job gets to priority preemption only once admitted: inside its guarantee, or borrowing.
                 if (group.HighPreemptible == 0 && GuaranteeHeadroom(project, t) < shape.GpusPerNode * shape.Nodes) { carried = false; continue; }
@@ -72,17 +78,21 @@ public sealed partial class PolicyEngine
                 if (anyLow == false)
                 {
                     // No low job runs: nothing to displace until the project starts one (which bumps its version).
-                    CarryNoPriorityPreemption(project, gangs: false);
+                    CarryNoPriorityPreemption(project, long.MaxValue);
                     return false;
                 }
                 var request = new PlacementRequest(t, shape.Nodes, shape.GpusPerNode, shape.Cpu, shape.Memory, group.MinWalltimeTicks);
-                if (!FindPriorityVictims(project, request, now, null, ignoreClaims: true)) CarryPriorityFailure(project.Index, typed);
+                if (!FindPriorityVictims(project, request, now, null, ignoreClaims: true))
+                {
+                    CarryPriorityFailure(project.Index, typed, _victims.NodesFound);
+                    slack = Math.Min(slack, PriorityFailureSlack(project.Index, typed));
+                }
                 else if (FindPriorityVictims(project, request, now, null)) return true;
                 else carried = false;
                 _priorityFailed.Add(key);
             }
         }
-        if (carried) CarryNoPriorityPreemption(project, gangs);
+        if (carried) CarryNoPriorityPreemption(project, slack);
         return false;
     }
 

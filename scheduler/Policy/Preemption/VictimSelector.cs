@@ -35,6 +35,10 @@ internal sealed class VictimSelector
     /// <summary>Nodes the job will start on once the victims are gone.</summary>
     public List<int> Nodes { get; } = [];
 
+    /// <summary>Nodes the last call found able to take the job's share (some only with victims): after a failure,
+    /// fewer than the job needs.</summary>
+    public int NodesFound => _options.Count;
+
     /// <summary>When the last of the victims (and jobs already stopping there) will have freed its GPUs.</summary>
     public long ReadyTicks { get; private set; }
 
