@@ -37,6 +37,16 @@ public sealed partial class PolicyEngine
     /// <summary>Whether a group that made the project a candidate might still start a job at its turn: earlier
     /// projects' starts may since have taken the room (or reached a limit). The project's other groups were
     /// already blocked when marked, so if none of these may fit, the project is blocked.</summary>
+    /// <summary>Phase 2's open groups: some type would keep every account on the path within its guarantee
+    /// with one of its jobs included (guarantee headroom only shrinks within a decision).</summary>
+    private bool MayBeGuaranteed(Account project, ShapeKey shape)
+    {
+        var gpus = shape.GpusPerNode * shape.Nodes;
+        for (var (t, end) = TypesOf(shape); t < end; t++)
+            if (GuaranteeHeadroom(project, t) >= gpus) return true;
+        return false;
+    }
+
     private bool AMarkStillFits(Account project)
     {
         for (var m = _lastMark[project.Index]; m >= 0; m = _marks[m].Previous)
@@ -92,15 +102,15 @@ public sealed partial class PolicyEngine
 
     private readonly List<(ShapeGroup Group, int Next)> _open = [];
 
-    /// <summary>Visits, in queue order, the jobs of the project's groups not proven blocked when its turn comes:
-    /// a group proven blocked stays blocked for the rest of the decision, so <see cref="JobProvenBlocked"/>
-    /// would pass over each of its jobs anyway. A step returns true when it started the job (which leaves its
-    /// group, so the same index then holds the group's next job).</summary>
-    private void ForEachOpenGroupJob(Account project, Func<Job, bool> step)
+    /// <summary>Visits, in queue order, the jobs of the project's groups still open when its turn comes — a group
+    /// closed then stays closed for the rest of the decision (so the step would pass over each of its jobs
+    /// without effect anyway), as does one proven blocked meanwhile. A step returns true when it started the job
+    /// (which leaves its group, so the same index then holds the group's next job).</summary>
+    private void ForEachOpenGroupJob(Account project, Func<ShapeKey, ShapeGroup, bool> open, Func<Job, bool> step)
     {
         _open.Clear();
         foreach (var (shape, group) in project.Queue.Groups)
-            if (!GroupProvenBlocked(project, shape, group)) _open.Add((group, 0));
+            if (open(shape, group)) _open.Add((group, 0));
         while (true)
         {
             var first = -1;

@@ -68,7 +68,10 @@ public sealed partial class PolicyEngine
             if (project.Queue.Count == 0) continue;
             if (!full && _readyStamp[p] != _stamp && !MayHaveGuaranteedJob(project)) { _projectsSkipped++; continue; }
             if (!full && GuaranteedProvenBlocked(project, now)) { _projectsSkipped++; continue; }
-            ForEachQueued(project, job => GuaranteedStep(project, job, now));
+            // A job outside its guarantee on every type passes this phase without effect: a decision visits
+            // only the groups that might be inside it.
+            if (full) ForEachQueued(project, job => GuaranteedStep(project, job, now));
+            else ForEachOpenGroupJob(project, (shape, _) => MayBeGuaranteed(project, shape), job => GuaranteedStep(project, job, now));
         }
 
         // Phase 3 — borrowing jobs: reservations for the top blocked, then backfill around them.
@@ -89,7 +92,8 @@ public sealed partial class PolicyEngine
             }
             else
             {
-                ForEachOpenGroupJob(project, job => !JobProvenBlocked(project, job, budgetHeld: false) && BorrowingStep(project, job, now));
+                ForEachOpenGroupJob(project, (shape, group) => !GroupProvenBlocked(project, shape, group),
+                    job => !JobProvenBlocked(project, job, budgetHeld: false) && BorrowingStep(project, job, now));
             }
         }
 
