@@ -37,6 +37,14 @@ public sealed partial class PolicyEngine
     /// <summary>Whether a group that made the project a candidate might still start a job at its turn: earlier
     /// projects' starts may since have taken the room (or reached a limit). The project's other groups were
     /// already blocked when marked, so if none of these may fit, the project is blocked.</summary>
+    /// <summary>Stamps the groups of the jobs still waiting for their victims (after <see cref="ReclaimOutstanding"/>
+    /// has dropped those whose nodes no longer hold them).</summary>
+    private void MarkReclaimerGroups()
+    {
+        foreach (var id in _reclaiming)
+            if (_jobs.TryGetValue(id, out var job) && job.ReclaimNodes is not null && job.Group is { } group) group.ReclaimStamp = _stamp;
+    }
+
     /// <summary>Phase 2's open groups: some type would keep every account on the path within its guarantee
     /// with one of its jobs included (guarantee headroom only shrinks within a decision).</summary>
     private bool MayBeGuaranteed(Account project, ShapeKey shape)
@@ -117,7 +125,7 @@ public sealed partial class PolicyEngine
             for (var i = 0; i < _open.Count; i++)
             {
                 var (group, next) = _open[i];
-                if (next >= group.Jobs.Count || group.BlockedStamp == _stamp) continue;
+                if (next >= group.Jobs.Count || (group.BlockedStamp == _stamp && group.ReclaimStamp != _stamp)) continue;
                 if (first < 0 || JobOrder.Instance.Compare(group.Jobs[next], _open[first].Group.Jobs[_open[first].Next]) < 0) first = i;
             }
             if (first < 0) return;

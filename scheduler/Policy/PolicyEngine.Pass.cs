@@ -60,6 +60,7 @@ public sealed partial class PolicyEngine
         _fairTree.Compute(_accounts);
         BeginDecision();
         ReclaimOutstanding(now);
+        if (!full) MarkReclaimerGroups();
 
         // Phase 2 — guaranteed jobs, with reclaim by preemption.
         foreach (var p in _fairTree.Order)
@@ -85,14 +86,10 @@ public sealed partial class PolicyEngine
             {
                 // Every job of a held project is proven blocked (see JobProvenBlocked).
             }
-            else if (_waitingStamp[p] == _stamp)
-            {
-                // A job waiting for its victims places ignoring its own claims: it is visited whatever its group.
-                ForEachQueued(project, job => !JobProvenBlocked(project, job, budgetHeld: false) && BorrowingStep(project, job, now));
-            }
             else
             {
-                ForEachOpenGroupJob(project, (shape, group) => !GroupProvenBlocked(project, shape, group),
+                // A job waiting for its victims places ignoring its own claims: its group is visited whatever its proofs.
+                ForEachOpenGroupJob(project, (shape, group) => group.ReclaimStamp == _stamp || !GroupProvenBlocked(project, shape, group),
                     job => !JobProvenBlocked(project, job, budgetHeld: false) && BorrowingStep(project, job, now));
             }
         }

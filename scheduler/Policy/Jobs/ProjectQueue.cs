@@ -81,6 +81,9 @@ internal sealed class ShapeGroup
     /// <summary>The group's jobs in queue order (priority, then original submit time, then id).</summary>
     public List<Job> Jobs { get; } = [];
 
+    /// <summary>The decision in which one of the group's jobs was waiting for its victims (so is visited whatever the group's proofs).</summary>
+    public int ReclaimStamp { get; set; }
+
     /// <summary>The decision in which the whole group was proven unable to start.</summary>
     public int BlockedStamp { get; set; }
 
