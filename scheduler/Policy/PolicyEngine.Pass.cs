@@ -60,6 +60,7 @@ public sealed partial class PolicyEngine
         _fairTree.Compute(_accounts);
         BeginDecision();
         ReclaimOutstanding(now);
+        if (!full) MarkReclaimerGroups();
 
         // Phase 2 — guaranteed jobs, with reclaim by preemption.
         foreach (var p in _fairTree.Order)
@@ -68,7 +69,10 @@ public sealed partial class PolicyEngine
             if (project.Queue.Count == 0) continue;
             if (!full && _readyStamp[p] != _stamp && !MayHaveGuaranteedJob(project)) { _projectsSkipped++; continue; }
             if (!full && GuaranteedProvenBlocked(project, now)) { _projectsSkipped++; continue; }
-            ForEachQueued(project, job => GuaranteedStep(project, job, now));
+            // A job outside its guarantee on every type passes this phase without effect: a decision visits
+            // only the groups that might be inside it.
+            if (full) ForEachQueued(project, job => GuaranteedStep(project, job, now));
+            else ForEachOpenGroupJob(project, (shape, _) => MayBeGuaranteed(project, shape), job => GuaranteedStep(project, job, now));
         }
 
         // Phase 3 — borrowing jobs: reservations for the top blocked, then backfill around them.
@@ -76,12 +80,17 @@ public sealed partial class PolicyEngine
         {
             var project = _accounts[p];
             if (project.Queue.Count == 0) continue;
-            if (!full && ProvenBlocked(project, now)) { _projectsSkipped++; continue; }
+            if (!full && (NotACandidate(project, now) || ProvenBlocked(project, now))) { _projectsSkipped++; continue; }
             if (full) ForEachQueued(project, job => BorrowingStep(project, job, now));
+            else if (BudgetBlocker(project) is { Budget.OnExhausted: BudgetAction.Hold })
+            {
+                // Every job of a held project is proven blocked (see JobProvenBlocked).
+            }
             else
             {
-                var held = BudgetBlocker(project) is { Budget.OnExhausted: BudgetAction.Hold };
-                ForEachQueued(project, job => !JobProvenBlocked(project, job, held) && BorrowingStep(project, job, now));
+                // A job waiting for its victims places ignoring its own claims: its group is visited whatever its proofs.
+                ForEachOpenGroupJob(project, (shape, group) => group.ReclaimStamp == _stamp || !GroupProvenBlocked(project, shape, group),
+                    job => !JobProvenBlocked(project, job, budgetHeld: false) && BorrowingStep(project, job, now));
             }
         }
 
@@ -255,15 +264,21 @@ public sealed partial class PolicyEngine
         if (_placeFailedAt.TryGetValue(key, out var failedAt) && failedAt <= job.WalltimeTicks) return false;
         if (!_placer.TryPlaceNow(request, now))
         {
-            // The placer says how long a job of this shape could run and still fit: anything longer fails.
-            var longest = _placer.LongestFittingWalltime;
-            var fails = longest == long.MaxValue ? job.WalltimeTicks : Math.Min(job.WalltimeTicks, longest + 1);
-            _placeFailedAt[key] = failedAt == 0 ? fails : Math.Min(failedAt, fails);
+            RememberPlacementFailure(key, job.WalltimeTicks);
             return false;
         }
         if (yieldWithin > 0) YieldWithin(_accounts[job.Project], job, type, yieldWithin, now);
         Start(job, type, borrowing, request, now);
         return true;
+    }
+
+    /// <summary>After a failed placement: the placer says how long a job of this shape could run and still
+    /// fit, so anything longer fails too (for the rest of the decision: capacity only shrinks, claims only grow).</summary>
+    private void RememberPlacementFailure(ShapeKey key, long walltime)
+    {
+        var longest = _placer.LongestFittingWalltime;
+        var fails = longest == long.MaxValue ? walltime : Math.Min(walltime, longest + 1);
+        _placeFailedAt[key] = _placeFailedAt.TryGetValue(key, out var known) ? Math.Min(known, fails) : fails;
     }
 
     /// <summary>A job waiting for its victims places ignoring its own claims (the capacity is its own);

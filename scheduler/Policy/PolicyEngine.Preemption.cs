@@ -44,8 +44,9 @@ public sealed partial class PolicyEngine
         foreach (var victim in _victims.Victims)
         {
             victim.Status = JobStatus.Terminating;
+            CapacityMayGrow(victim);
             victim.Requeue = true;
-            _ends.SetKill(victim, now + victim.Spec.GracePeriod.Ticks);
+            StopBy(victim, now + victim.Spec.GracePeriod.Ticks);
             (victim.DisplacedBy ??= []).Add(job.Id);
             _preemptions.Add(new JobPreemption(victim.Id, job.Id, kind, victim.Spec.GracePeriod));
         }
@@ -158,7 +159,7 @@ public sealed partial class PolicyEngine
         var request = PlacementRequest.For(job, type);
         if (ResumeReclaim(job, type, promise: false)) return true;
         var key = (project.Index, job.Shape with { Type = type });
-        if (_priorityFailed.Contains(key)) return false;
+        if (_priorityFailed.Contains(key) || PriorityFailureCarried(key.Index, key.Item2)) return false;
         var memo = job.DisplacedBy is null;
         if (!FindPriorityVictims(project, request, now, job.DisplacedBy))
         {
@@ -170,7 +171,7 @@ public sealed partial class PolicyEngine
     }
 
     /// <summary>Searches the project's own running low jobs for victims (reads state only).</summary>
-    private bool FindPriorityVictims(Account project, in PlacementRequest request, long now, List<JobId>? displacedBy)
+    private bool FindPriorityVictims(Account project, in PlacementRequest request, long now, List<JobId>? displacedBy, bool ignoreClaims = false)
     {
         // Only nodes running the project's own low jobs can yield victims; a gang may add nodes with room.
         _priorityNodes.Clear();
@@ -192,7 +193,8 @@ public sealed partial class PolicyEngine
             v => v.Status == JobStatus.Running && v.Project == index && v.Spec.Priority == JobPriority.Low
                  && !(displacedBy?.Contains(v.Id) ?? false),
             v => 0,
-            _priorityNodes);
+            _priorityNodes,
+            ignoreClaims);
     }
 
     private readonly struct CollectNodes(List<int> into) : Cluster.INodeVisitor

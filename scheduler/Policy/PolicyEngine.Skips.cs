@@ -17,11 +17,10 @@ public sealed partial class PolicyEngine
     private bool MayHaveGuaranteedJob(Account project)
     {
         if (ForcedBorrower(project)) return false;
-        foreach (var (shape, _) in project.Queue.Groups)
+        for (var t = 0; t < _types.Count; t++)
         {
-            var gpus = shape.GpusPerNode * shape.Nodes;
-            for (var (t, end) = TypesOf(shape); t < end; t++)
-                if (GuaranteeHeadroom(project, t) >= gpus) return true;
+            var gpus = project.Queue.SmallestJobGpus(t);
+            if (gpus != int.MaxValue && GuaranteeHeadroom(project, t) >= gpus) return true;
         }
         return false;
     }
@@ -47,28 +46,60 @@ public sealed partial class PolicyEngine
 
     /// <summary>Whether a high job of the project might still displace one of its low jobs in this decision.
     /// Each high shape group not yet known to fail is searched now, without any job's exclusions (the search
-    /// only reads state, and failing without exclusions means failing with them), so the answer is exact.</summary>
+    /// only reads state, and failing without exclusions means failing with them), so the answer is exact.
+    /// A search is first made ignoring claims: its failure holds whatever the claims, so it is carried into
+    /// later decisions (see <see cref="PriorityFailureCarried"/>); only if it succeeds are claims respected.</summary>
     private bool PriorityPreemptionPossible(Account project, long now)
     {
-        if (!project.PriorityPreemption) return false;
-        var anyLow = false;
-        foreach (var v in project.Running)
-            if (v.Status == JobStatus.Running && v.Spec.Priority == JobPriority.Low) { anyLow = true; break; }
-        if (!anyLow) return false;
+        if (!project.PriorityPreemption || NoPriorityPreemptionCarried(project)) return false;
+        bool? anyLow = null;
+        // Whether every high group is known to fail ignoring claims: then the whole answer carries over, for as
+        // many room events as the least of their slacks.
+        var carried = true;
+        var slack = long.MaxValue;
         foreach (var (shape, group) in project.Queue.Groups)
         {
             if (group.High == 0) continue;
             for (var (t, end) = TypesOf(shape); t < end; t++)
             {
-                var key = (project.Index, shape with { Type = t });
-                if (_priorityFailed.Contains(key)) continue;
+                var typed = shape with { Type = t };
+                var key = (project.Index, typed);
+                var failedSlack = PriorityFailureSlack(project.Index, typed);
+                if (failedSlack >= 0)
+                {
+                    slack = Math.Min(slack, failedSlack);
+                    _priorityFailed.Add(key);
+                    continue;
+                }
+                if (_priorityFailed.Contains(key)) { carried = false; continue; }
                 // A high job gets to priority preemption only once admitted: inside its guarantee, or borrowing.
-                if (group.HighPreemptible == 0 && GuaranteeHeadroom(project, t) < shape.GpusPerNode * shape.Nodes) continue;
+                if (group.HighPreemptible == 0 && GuaranteeHeadroom(project, t) < shape.GpusPerNode * shape.Nodes) { carried = false; continue; }
+                anyLow ??= HasRunningLow(project);
+                if (anyLow == false)
+                {
+                    // No low job runs: nothing to displace until the project starts one (which bumps its version).
+                    CarryNoPriorityPreemption(project, long.MaxValue);
+                    return false;
+                }
                 var request = new PlacementRequest(t, shape.Nodes, shape.GpusPerNode, shape.Cpu, shape.Memory, group.MinWalltimeTicks);
-                if (FindPriorityVictims(project, request, now, null)) return true;
+                if (!FindPriorityVictims(project, request, now, null, ignoreClaims: true))
+                {
+                    CarryPriorityFailure(project.Index, typed, _victims.NodesFound);
+                    slack = Math.Min(slack, PriorityFailureSlack(project.Index, typed));
+                }
+                else if (FindPriorityVictims(project, request, now, null)) return true;
+                else carried = false;
                 _priorityFailed.Add(key);
             }
         }
+        if (carried) CarryNoPriorityPreemption(project, slack);
+        return false;
+    }
+
+    private static bool HasRunningLow(Account project)
+    {
+        foreach (var v in project.Running)
+            if (v.Status == JobStatus.Running && v.Spec.Priority == JobPriority.Low) return true;
         return false;
     }
 

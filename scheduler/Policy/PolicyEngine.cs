@@ -21,9 +21,10 @@ public sealed partial class PolicyEngine
     private readonly Dictionary<JobId, Job> _jobs = [];
     private readonly FairTree _fairTree = new();
     private readonly ReservationBook _book = new();
-    private readonly EndTimeIndex _ends = new();
     private readonly Placer _placer;
+    private readonly ReadyOrder _ready;
     private readonly VictimSelector _victims;
+    private readonly QueuedShapes _queuedShapes = new();
     private readonly double[] _typeWeight = new double[GpuTypeTable.MaxTypes];
     private int _pendingCount;
 
@@ -35,7 +36,8 @@ public sealed partial class PolicyEngine
         _time = time ?? throw new ArgumentNullException(nameof(time));
         _accounts = new AccountTree(_types, settings.UsageHalfLife);
         _cluster = new ClusterState(_types);
-        _placer = new Placer(_cluster, _book, _ends);
+        _ready = new ReadyOrder(_cluster);
+        _placer = new Placer(_cluster, _book, _ready);
         _victims = new VictimSelector(_cluster, _book, settings.ReclaimVictimOrder);
         foreach (var type in settings.GpuTypeWeights.Keys) RegisterType(type);
     }
@@ -65,14 +67,27 @@ public sealed partial class PolicyEngine
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
         RegisterType(spec.GpuType);
-        _cluster.AddOrUpdate(spec);
+        var index = _cluster.AddOrUpdate(spec);
+        _ready.NodeChanged(index);
+        CapacityMayGrow(index);
     }
 
     /// <summary>Running jobs continue; nothing new is placed on the node.</summary>
-    public void NodeDrain(string node) => _cluster.SetState(NodeIndex(node), NodeState.Draining);
+    public void NodeDrain(string node)
+    {
+        var index = NodeIndex(node);
+        _cluster.SetState(index, NodeState.Draining);
+        _ready.NodeChanged(index);
+    }
 
     /// <summary>A drained node takes work again.</summary>
-    public void NodeResume(string node) => _cluster.SetState(NodeIndex(node), NodeState.Up);
+    public void NodeResume(string node)
+    {
+        var index = NodeIndex(node);
+        _cluster.SetState(index, NodeState.Up);
+        _ready.NodeChanged(index);
+        CapacityMayGrow(index);
+    }
 
     /// <summary>The node is lost. Every job with a GPU on it has failed: requeued with its original submit
     /// time unless it opted out (then it is gone from the core). A gang loses all its nodes.</summary>
@@ -80,6 +95,7 @@ public sealed partial class PolicyEngine
     {
         var index = NodeIndex(node);
         _cluster.SetState(index, NodeState.Down);
+        _ready.NodeChanged(index);
         var lost = new List<LostJob>();
         var now = NowTicks;
         foreach (var tenant in _cluster.Tenants(index).ToArray())
@@ -185,7 +201,8 @@ public sealed partial class PolicyEngine
         if (job.Status == JobStatus.Running)
         {
             job.Status = JobStatus.Terminating;
-            _ends.SetKill(job, NowTicks + job.Spec.GracePeriod.Ticks);
+            CapacityMayGrow(job);
+            StopBy(job, NowTicks + job.Spec.GracePeriod.Ticks);
         }
         return CancelOutcome.Stopping;
     }
@@ -229,13 +246,19 @@ public sealed partial class PolicyEngine
         job.Masks = [];
         job.AllocatedType = -1;
         job.ReclaimNodes = null;
-        _accounts[job.Project].Queue.Add(job);
+        var queue = _accounts[job.Project].Queue;
+        var before = queue.MinWalltime(job.Shape);
+        queue.Add(job);
+        _queuedShapes.Update(job.Shape, job.Project, before, queue.MinWalltime(job.Shape));
         _pendingCount++;
     }
 
     private void Dequeue(Job job)
     {
-        _accounts[job.Project].Queue.Remove(job);
+        var queue = _accounts[job.Project].Queue;
+        var before = queue.MinWalltime(job.Shape);
+        queue.Remove(job);
+        _queuedShapes.Update(job.Shape, job.Project, before, queue.MinWalltime(job.Shape));
         _pendingCount--;
     }
 
@@ -256,13 +279,15 @@ public sealed partial class PolicyEngine
         var project = _accounts[job.Project];
         _accounts.ChangeHolding(project, type, job.TotalGpus, borrowing, _typeWeight[type], now);
         project.Running.Add(job);
-        _ends.Add(job);
+        ProjectStarted(job);
+        JobNodesChanged(job);
     }
 
     private void StopRunning(Job job, long now)
     {
-        _ends.Remove(job);
         foreach (var node in job.Nodes) _cluster.Release(node, job);
+        CapacityMayGrow(job);
+        JobNodesChanged(job);
         var project = _accounts[job.Project];
         var type = job.AllocatedType;
         _accounts.ChangeHolding(project, type, -job.TotalGpus, job.Borrowing, _typeWeight[type], now);
@@ -270,6 +295,19 @@ public sealed partial class PolicyEngine
         if (!job.Borrowing) PromoteBorrowers(project, type, now);
         job.Nodes = [];
         job.Masks = [];
+    }
+
+    /// <summary>The job is told to stop: its GPUs are back by this time at the latest.</summary>
+    private void StopBy(Job job, long killTicks)
+    {
+        job.KillTicks = killTicks;
+        JobNodesChanged(job);
+    }
+
+    /// <summary>The job's nodes changed what they hold or when it comes back (see <see cref="ReadyOrder"/>).</summary>
+    private void JobNodesChanged(Job job)
+    {
+        foreach (var node in job.Nodes) _ready.NodeChanged(node);
     }
 
     /// <summary>Guaranteed capacity came free: the project's oldest borrowing jobs that now fit inside the

@@ -6,8 +6,14 @@ internal sealed class ProjectQueue
 {
     private readonly List<Job> _jobs = [];
     private readonly Dictionary<ShapeKey, ShapeGroup> _groups = [];
+    // Per GPU type (the last slot: "any"), the fewest GPUs a queued job asks for; recomputed when groups come or go.
+    private readonly int[] _smallestGpus = new int[GpuTypeTable.MaxTypes + 1];
+    private bool _smallestStale = true;
 
     public int Count => _jobs.Count;
+
+    /// <summary>Bumped by every change to the queue.</summary>
+    public long Version { get; private set; }
 
     public IReadOnlyList<Job> Jobs => _jobs;
 
@@ -16,14 +22,24 @@ internal sealed class ProjectQueue
 
     public IEnumerable<KeyValuePair<ShapeKey, ShapeGroup>> Groups => _groups;
 
+    /// <summary>The shortest walltime queued with the shape; long.MaxValue when none is.</summary>
+    public long MinWalltime(ShapeKey shape) => _groups.TryGetValue(shape, out var group) ? group.MinWalltimeTicks : long.MaxValue;
+
     public void Add(Job job)
     {
         var i = _jobs.BinarySearch(job, JobOrder.Instance);
         _jobs.Insert(i < 0 ? ~i : i, job);
-        if (!_groups.TryGetValue(job.Shape, out var group)) _groups.Add(job.Shape, group = new ShapeGroup());
+        Version++;
+        if (!_groups.TryGetValue(job.Shape, out var group))
+        {
+            _groups.Add(job.Shape, group = new ShapeGroup());
+            _smallestStale = true;
+        }
         job.Group = group;
         PendingGpus += job.TotalGpus;
         group.Add(job.WalltimeTicks, job.Spec.Priority == JobPriority.High, job.Spec.Preemptible);
+        var at = group.Jobs.BinarySearch(job, JobOrder.Instance);
+        group.Jobs.Insert(at < 0 ? ~at : at, job);
     }
 
     public void Remove(Job job)
@@ -31,10 +47,32 @@ internal sealed class ProjectQueue
         var i = _jobs.BinarySearch(job, JobOrder.Instance);
         if (i < 0 || !ReferenceEquals(_jobs[i], job)) throw new InvalidOperationException($"job {job.Id} is not queued");
         _jobs.RemoveAt(i);
+        Version++;
         var group = _groups[job.Shape];
+        group.Jobs.RemoveAt(group.Jobs.BinarySearch(job, JobOrder.Instance));
         job.Group = null;
         PendingGpus -= job.TotalGpus;
-        if (group.Remove(job.WalltimeTicks, job.Spec.Priority == JobPriority.High, job.Spec.Preemptible) == 0) _groups.Remove(job.Shape);
+        if (group.Remove(job.WalltimeTicks, job.Spec.Priority == JobPriority.High, job.Spec.Preemptible) == 0)
+        {
+            _groups.Remove(job.Shape);
+            _smallestStale = true;
+        }
+    }
+
+    /// <summary>The fewest GPUs (in all) a queued job that may run on the type asks for; int.MaxValue if none.</summary>
+    public int SmallestJobGpus(int type)
+    {
+        if (_smallestStale)
+        {
+            Array.Fill(_smallestGpus, int.MaxValue);
+            foreach (var shape in _groups.Keys)
+            {
+                var slot = shape.Type >= 0 ? shape.Type : GpuTypeTable.MaxTypes;
+                _smallestGpus[slot] = Math.Min(_smallestGpus[slot], shape.GpusPerNode * shape.Nodes);
+            }
+            _smallestStale = false;
+        }
+        return Math.Min(_smallestGpus[type], _smallestGpus[GpuTypeTable.MaxTypes]);
     }
 }
 
@@ -44,6 +82,12 @@ internal sealed class ShapeGroup
     private readonly SortedDictionary<long, int> _walltimes = [];
 
     public int Count { get; private set; }
+
+    /// <summary>The group's jobs in queue order (priority, then original submit time, then id).</summary>
+    public List<Job> Jobs { get; } = [];
+
+    /// <summary>The decision in which one of the group's jobs was waiting for its victims (so is visited whatever the group's proofs).</summary>
+    public int ReclaimStamp { get; set; }
 
     /// <summary>The decision in which the whole group was proven unable to start.</summary>
     public int BlockedStamp { get; set; }

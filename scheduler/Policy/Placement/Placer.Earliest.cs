@@ -4,12 +4,6 @@ namespace Mekong.Policy.Placement;
 
 internal sealed partial class Placer
 {
-    private int[] _freedGpus = [];
-    private int[] _freedCpu = [];
-    private long[] _freedMemory = [];
-    private int[] _freedStamp = [];
-    private bool[] _ready = [];
-    private int _walk;
     private readonly List<int> _readyNodes = [];
 
     // Claimed nodes of the walk's type. Each carries "fitted at its last check" and "changed since": a job
@@ -19,17 +13,19 @@ internal sealed partial class Placer
     private readonly List<int> _claimedOfType = [];
     private readonly List<int> _claimedChanged = [];
     private readonly List<(long End, int Node)> _claimEnds = [];
+    private readonly List<(long End, long Job, int Node)> _claimedTenantEnds = [];
     private bool[] _claimFits = [];
     private bool[] _claimChanged = [];
     private int _claimFitCount;
 
     /// <summary>The earliest start for the request given running jobs' expected ends and existing claims;
     /// fills <see cref="Chosen"/>. Returns long.MaxValue when no up nodes can ever take it.</summary>
-    /// <remarks>Walks the type's running jobs in end-time order, adding what each returns to its nodes,
-    /// until enough nodes can hold the job. A node without claims that fits at T fits at every later T
-    /// (capacity only returns), so it stays ready; nodes with claims are checked exactly, and claim ends
-    /// are candidate instants too. The walk stops at the first instant that works, so its length is "how
-    /// far ahead the job starts", not the size of the cluster.</remarks>
+    /// <remarks>Walks time forward until enough nodes can hold the job. Nodes without claims come ready in
+    /// the order <see cref="ReadyOrder"/> keeps for the shape (a node that fits at T fits at every later T:
+    /// capacity only returns), so the walk reads only as many as it needs, not every running job. Nodes with
+    /// claims are checked exactly whenever one of their jobs or claims ends. Instants where nothing changed
+    /// cannot succeed where the previous one failed, so only these are visited. The walk stops at the first
+    /// instant that works, so its length is "how far ahead the job starts", not the size of the cluster.</remarks>
     public long EarliestStart(in PlacementRequest r, long now)
     {
         Chosen.Clear();
@@ -38,6 +34,7 @@ internal sealed partial class Placer
         _claimedOfType.Clear();
         _claimedChanged.Clear();
         _claimEnds.Clear();
+        _claimedTenantEnds.Clear();
         _claimFitCount = 0;
         foreach (var n in _book.ClaimedNodes)
         {
@@ -47,31 +44,30 @@ internal sealed partial class Placer
             _claimChanged[n] = true;
             _claimedChanged.Add(n);
             _book.AddClaimEnds(n, _claimEnds);
+            foreach (var tenant in _cluster.Tenants(n)) _claimedTenantEnds.Add((tenant.Job.EndTicks, tenant.Job.Id.Value, n));
         }
         _claimEnds.Sort();
-
-        // At "now": unclaimed nodes that already have room (a gang may simply need more of them).
-        var visitor = new ReadyVisitor(this, r);
-        _cluster.ForEachWithFree(r.Type, r.GpusPerNode, ref visitor);
+        _claimedTenantEnds.Sort();
 
         var t = now;
         var claimIndex = 0;
-        using var ends = _ends.Of(r.Type).GetEnumerator();
-        var more = ends.MoveNext();
+        var tenantIndex = 0;
+        using var ready = _readyOrder.For(r).GetEnumerator();
+        var more = ready.MoveNext();
         while (true)
         {
-            // Everything that ends by t is returned to its nodes.
-            while (more && ends.Current.ExpectedEndTicks(now) <= t)
-            {
-                Return(ends.Current, r);
-                more = ends.MoveNext();
-            }
+            // Everything that comes ready, or changes on a claimed node, by t (jobs past their end: at now).
+            for (; more && ready.Current.Time(now) <= t; more = ready.MoveNext())
+                if (!_book.HasClaims(ready.Current.Node)) _readyNodes.Add(ready.Current.Node);
+            for (; tenantIndex < _claimedTenantEnds.Count && Math.Max(now, _claimedTenantEnds[tenantIndex].End) <= t; tenantIndex++)
+                MarkChanged(_claimedTenantEnds[tenantIndex].Node);
             while (claimIndex < _claimEnds.Count && _claimEnds[claimIndex].End <= t) MarkChanged(_claimEnds[claimIndex++].Node);
 
             if (TryChooseAt(r, now, t)) return t;
 
             var next = long.MaxValue;
-            if (more) next = ends.Current.ExpectedEndTicks(now);
+            if (more) next = ready.Current.Time(now);
+            if (tenantIndex < _claimedTenantEnds.Count) next = Math.Min(next, Math.Max(now, _claimedTenantEnds[tenantIndex].End));
             if (claimIndex < _claimEnds.Count) next = Math.Min(next, _claimEnds[claimIndex].End);
             if (next == long.MaxValue) return long.MaxValue;
             t = next;
@@ -122,71 +118,15 @@ internal sealed partial class Placer
         if (_claimFits[n]) { _claimFits[n] = false; _claimFitCount--; }
     }
 
-    /// <summary>A job's expected end returns its GPUs (and CPU, memory) to its nodes in the walk.</summary>
-    private void Return(Jobs.Job job, in PlacementRequest r)
-    {
-        for (var i = 0; i < job.Nodes.Length; i++)
-        {
-            var n = job.Nodes[i];
-            if (_freedStamp[n] != _walk)
-            {
-                _freedStamp[n] = _walk;
-                _freedGpus[n] = 0;
-                _freedCpu[n] = 0;
-                _freedMemory[n] = 0;
-                _ready[n] = false;
-            }
-            _freedGpus[n] += System.Numerics.BitOperations.PopCount(job.Masks[i]);
-            _freedCpu[n] += job.Spec.CpuPerNode;
-            _freedMemory[n] += job.Spec.MemoryMbPerNode;
-            if (_book.HasClaims(n))
-            {
-                if (_cluster.TypeOf(n) == r.Type && Eligible(n, r)) MarkChanged(n);
-                continue;
-            }
-            if (_ready[n] || !Eligible(n, r)) continue;
-            if (_cluster.FreeGpus(n) + _freedGpus[n] >= r.GpusPerNode && _cluster.FreeCpu(n) + _freedCpu[n] >= r.Cpu
-                && _cluster.FreeMemory(n) + _freedMemory[n] >= r.Memory)
-            {
-                _ready[n] = true;
-                _readyNodes.Add(n);
-            }
-        }
-    }
-
     private bool Eligible(int n, in PlacementRequest r) =>
         _cluster.StateOf(n) == NodeState.Up && _cluster.GpusOf(n) >= r.GpusPerNode
         && _cluster.CpuOf(n) >= r.Cpu && _cluster.MemoryOf(n) >= r.Memory;
 
     private void PrepareWalk()
     {
-        if (_freedStamp.Length < _cluster.Count)
-        {
-            var size = Math.Max(_cluster.Count, _freedStamp.Length * 2);
-            _freedGpus = new int[size];
-            _freedCpu = new int[size];
-            _freedMemory = new long[size];
-            _freedStamp = new int[size];
-            _ready = new bool[size];
-            _claimFits = new bool[size];
-            _claimChanged = new bool[size];
-        }
-        _walk++;
-    }
-
-    private struct ReadyVisitor(Placer placer, PlacementRequest r) : INodeVisitor
-    {
-        public readonly bool Visit(int node)
-        {
-            var c = placer._cluster;
-            if (placer._book.HasClaims(node) || c.FreeCpu(node) < r.Cpu || c.FreeMemory(node) < r.Memory) return true;
-            placer._freedStamp[node] = placer._walk;
-            placer._freedGpus[node] = 0;
-            placer._freedCpu[node] = 0;
-            placer._freedMemory[node] = 0;
-            placer._ready[node] = true;
-            placer._readyNodes.Add(node);
-            return true;
-        }
+        if (_claimFits.Length >= _cluster.Count) return;
+        var size = Math.Max(_cluster.Count, _claimFits.Length * 2);
+        _claimFits = new bool[size];
+        _claimChanged = new bool[size];
     }
 }

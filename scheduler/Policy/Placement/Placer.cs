@@ -10,16 +10,16 @@ internal sealed partial class Placer
 {
     private readonly ClusterState _cluster;
     private readonly ReservationBook _book;
-    private readonly EndTimeIndex _ends;
+    private readonly ReadyOrder _readyOrder;
     private readonly GangSelector _gangs = new();
     private readonly List<int> _candidates = [];
     private readonly Func<int, int> _blockOf;
 
-    public Placer(ClusterState cluster, ReservationBook book, EndTimeIndex ends)
+    public Placer(ClusterState cluster, ReservationBook book, ReadyOrder ready)
     {
         _cluster = cluster;
         _book = book;
-        _ends = ends;
+        _readyOrder = ready;
         _blockOf = cluster.BlockOf;
     }
 

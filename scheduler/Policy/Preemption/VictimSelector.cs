@@ -38,13 +38,19 @@ internal sealed class VictimSelector
     /// <summary>Nodes the job will start on once the victims are gone.</summary>
     public List<int> Nodes { get; } = [];
 
+    /// <summary>Nodes the last call found able to take the job's share (some only with victims): after a failure,
+    /// fewer than the job needs.</summary>
+    public int NodesFound => _options.Count;
+
     /// <summary>When the last of the victims (and jobs already stopping there) will have freed its GPUs.</summary>
     public long ReadyTicks { get; private set; }
 
     /// <param name="eligible">Which running jobs may be displaced for this job.</param>
     /// <param name="preference">Higher is taken first (for example how far over its fair share the victim's account is).</param>
     /// <param name="candidates">Nodes to consider (ascending); null for every node of the type.</param>
-    public bool Find(in PlacementRequest r, long now, Func<Job, bool> eligible, Func<Job, double> preference, IReadOnlyList<int>? candidates = null)
+    /// <param name="ignoreClaims">Also search nodes that carry claims: a search that fails so fails whatever
+    /// the claims, which lets the failure be carried into later decisions.</param>
+    public bool Find(in PlacementRequest r, long now, Func<Job, bool> eligible, Func<Job, double> preference, IReadOnlyList<int>? candidates = null, bool ignoreClaims = false)
     {
         Victims.Clear();
         Nodes.Clear();
@@ -52,7 +58,7 @@ internal sealed class VictimSelector
         foreach (var node in candidates ?? _cluster.NodesOfType(r.Type))
         {
             if (_cluster.StateOf(node) != NodeState.Up || _cluster.GpusOf(node) < r.GpusPerNode
-                || _cluster.CpuOf(node) < r.Cpu || _cluster.MemoryOf(node) < r.Memory || _book.HasClaims(node)) continue;
+                || _cluster.CpuOf(node) < r.Cpu || _cluster.MemoryOf(node) < r.Memory || (!ignoreClaims && _book.HasClaims(node))) continue;
             if (TryNode(node, r, now, eligible, preference, out var option)) _options.Add(option);
         }
         if (_options.Count < r.Nodes) return false;
