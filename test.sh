@@ -18,9 +18,10 @@ trap 'rm -f "$log"' EXIT
 status=0
 dotnet test Mekong.slnx -c Release --no-build 2>&1 | tee "$log" || status=$?
 
-# The benchmarks keep building and running: a small pass benchmark and a short submission load.
+# The benchmarks keep building and running: a small pass benchmark, a short submission load and a few lifecycles.
 dotnet run -c Release --no-build --project bench -- pass --nodes 64 --gpus-per-node 8 --projects 12 --pending 400 --running 300 --repeat 3 --json
 dotnet run -c Release --no-build --project bench -- submit-load --jobs 2000 --concurrency 16 --json
+dotnet run -c Release --no-build --project bench -- lifecycle --agents 8 --jobs 200 --start-samples 10 --json
 
 # One closing line for the whole suite.
 awk '/(Passed|Failed)! +- +Failed:/ {

@@ -26,6 +26,7 @@ internal sealed class GrpcServerCall<TRequest, TResponse> : IAsyncStreamReader<T
     private CancellationTokenSource? _call;
     private CallContext? _context;
     private bool _completed;
+    private bool _wroteMessage;
     private TRequest? _current;
 
     public GrpcServerCall(ServerMethod<TRequest, TResponse> method, HttpContext http, RpcServerOptions options)
@@ -109,7 +110,14 @@ internal sealed class GrpcServerCall<TRequest, TResponse> : IAsyncStreamReader<T
 
     private async Task<(StatusCode, string, Metadata?)> RunHandlerAsync()
     {
-        await Task.Yield();
+        if (_deadline is not null || _method.Type != MethodType.Unary)
+        {
+            // Off Kestrel's request thread, so that RunAsync can start watching the deadline (and a long-lived
+            // stream handler does not run on it). A unary call without a deadline has nothing to watch: it runs
+            // inline up to its first await, saving a thread-pool hop per call.
+            await Task.Yield();
+        }
+
         var context = _context!;
         try
         {
@@ -119,7 +127,9 @@ internal sealed class GrpcServerCall<TRequest, TResponse> : IAsyncStreamReader<T
                     {
                         var request = await ReadSingleRequestAsync().ConfigureAwait(false);
                         var response = await _method.Unary!(request, context).ConfigureAwait(false);
-                        await WriteAsync(response, CancellationToken.None).ConfigureAwait(false);
+                        // Not flushed: the status that follows completes the response, so the message and the
+                        // trailers leave in one write instead of two.
+                        await WriteAsync(response, flush: false, CancellationToken.None).ConfigureAwait(false);
                         break;
                     }
 
@@ -267,7 +277,10 @@ internal sealed class GrpcServerCall<TRequest, TResponse> : IAsyncStreamReader<T
         return (header[0], BinaryPrimitives.ReadUInt32BigEndian(header[1..]));
     }
 
-    public async Task WriteAsync(TResponse message, CancellationToken cancellationToken = default)
+    public Task WriteAsync(TResponse message, CancellationToken cancellationToken = default) =>
+        WriteAsync(message, flush: true, cancellationToken);
+
+    private async Task WriteAsync(TResponse message, bool flush, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -290,8 +303,12 @@ internal sealed class GrpcServerCall<TRequest, TResponse> : IAsyncStreamReader<T
             GrpcProtocol.WriteHeader(writer.GetSpan(GrpcProtocol.HeaderSize), compressed: false, size);
             writer.Advance(GrpcProtocol.HeaderSize);
             message.WriteTo(writer);
+            _wroteMessage = true;
             // Flushed message by message: a streamed event must reach the client now, not at the end.
-            await writer.FlushAsync(_call.Token).ConfigureAwait(false);
+            if (flush)
+            {
+                await writer.FlushAsync(_call.Token).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -353,7 +370,8 @@ internal sealed class GrpcServerCall<TRequest, TResponse> : IAsyncStreamReader<T
             }
 
             var response = _http.Response;
-            var trailersOnly = !response.HasStarted;
+            // A message written without a flush (unary) has not started the response yet, but needs real trailers.
+            var trailersOnly = !response.HasStarted && !_wroteMessage;
             StartResponse();
             void Put(string key, string value)
             {

@@ -34,6 +34,7 @@ internal sealed partial class SchedulerCore : IAsyncDisposable
     private readonly Dictionary<JobId, LiveJob> _live = [];
     private readonly Dictionary<string, NodeInfo> _nodes = new(StringComparer.Ordinal);
     private readonly Thread _thread;
+    private readonly ManualResetEventSlim _idle = new(false, spinCount: 0);
     private readonly ITimer _ticker;
     private Catalog _catalog = Catalog.Empty;
     private long _decisions;
@@ -141,8 +142,23 @@ internal sealed partial class SchedulerCore : IAsyncDisposable
                 }
                 continue;
             }
-            if (!reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult()) return;
+            if (!WaitToRead(reader)) return;
         }
+    }
+
+    /// <summary>Blocks until the inbox has work (true) or is completed (false), without spinning first:
+    /// <c>Task.Wait</c> spins before it blocks, and on a busy machine (2 cores under load) that spinning took ~8%
+    /// of the process's CPU in the submit-load profile, from the very threads that post the next work.</summary>
+    private bool WaitToRead(ChannelReader<Action> reader)
+    {
+        var pending = reader.WaitToReadAsync();
+        if (pending.IsCompleted) return pending.Result;
+        var task = pending.AsTask();
+        _idle.Reset();
+        task.ContinueWith(static (_, state) => ((ManualResetEventSlim)state!).Set(), _idle,
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _idle.Wait();
+        return task.Result;
     }
 
     /// <summary>One decision over everything that changed; a full pass (which explains every pending job)
@@ -192,5 +208,6 @@ internal sealed partial class SchedulerCore : IAsyncDisposable
         await _ticker.DisposeAsync().ConfigureAwait(false);
         _inbox.Writer.TryComplete();
         await Task.Run(() => _thread.Join()).ConfigureAwait(false);
+        _idle.Dispose();
     }
 }

@@ -27,6 +27,7 @@ public sealed class StoreWriter : IAsyncDisposable
     private readonly WriteSession _session;
     private readonly TimeProvider _time;
     private readonly Thread _thread;
+    private readonly ManualResetEventSlim _idle = new(false, spinCount: 0);
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _lastJobId;
     private long _batches;
@@ -142,6 +143,21 @@ public sealed class StoreWriter : IAsyncDisposable
         return mutation.Completion;
     }
 
+    /// <summary>Blocks until the queue has work (true) or is completed (false), without spinning first:
+    /// <c>Task.Wait</c> spins before it blocks, and on a busy machine (2 cores under load) that spinning took ~5%
+    /// of the process's CPU in the submit-load profile, from the very threads that would bring the next work.</summary>
+    private bool WaitToRead(ChannelReader<Mutation> reader)
+    {
+        var pending = reader.WaitToReadAsync();
+        if (pending.IsCompleted) return pending.Result;
+        var task = pending.AsTask();
+        _idle.Reset();
+        task.ContinueWith(static (_, state) => ((ManualResetEventSlim)state!).Set(), _idle,
+            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _idle.Wait();
+        return task.Result;
+    }
+
     private void Run()
     {
         var batch = new List<Mutation>(MaxBatch);
@@ -154,7 +170,7 @@ public sealed class StoreWriter : IAsyncDisposable
                 if (!reader.TryRead(out var first))
                 {
                     // Blocking here is the point: this thread does nothing but wait for work and commit it.
-                    if (!reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult()) break;
+                    if (!WaitToRead(reader)) break;
                     continue;
                 }
                 batch.Add(first);
@@ -270,6 +286,7 @@ public sealed class StoreWriter : IAsyncDisposable
         finally
         {
             _session.Dispose();
+            _idle.Dispose();
         }
     }
 }
