@@ -80,7 +80,7 @@ public sealed partial class PolicyEngine
         {
             var project = _accounts[p];
             if (project.Queue.Count == 0) continue;
-            if (!full && (NotACandidate(project, now) || ProvenBlocked(project, now))) { _projectsSkipped++; continue; }
+            if (!full && (FairShareProvenBlocked(project) || NotACandidate(project, now) || ProvenBlocked(project, now))) { _projectsSkipped++; continue; }
             if (full) ForEachQueued(project, job => BorrowingStep(project, job, now));
             else if (BudgetBlocker(project) is { Budget.OnExhausted: BudgetAction.Hold })
             {

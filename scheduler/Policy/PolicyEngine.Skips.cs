@@ -169,4 +169,24 @@ public sealed partial class PolicyEngine
     private bool PlacementBlocked(ShapeKey shape, long minWalltime) =>
         _cluster.CountWithFree(shape.Type, shape.GpusPerNode) < shape.Nodes
         || (_placeFailedAt.TryGetValue(shape, out var failedAt) && failedAt <= minWalltime);
+
+    /// <summary>Phase 3: a project held at its fair share (<see cref="FairShareBlocker"/>) passes the sweep without
+    /// effect when every job of it would be refused as a borrower: none fits inside its guarantee on any type, and
+    /// none may take the guarantee from the project's younger jobs (only a job that may not borrow does). The
+    /// refusal holds for the rest of the decision, and the shares it rests on are computed when the sweep begins
+    /// in both Decide() and Schedule(), so they agree.</summary>
+    private bool FairShareProvenBlocked(Account project)
+    {
+        if (Settings.BorrowBeyondFairShare <= 0 || Settings.MaxPreemptions == 0) return false;
+        var forced = ForcedBorrower(project);
+        if (!forced && project.Queue.MayNotBorrow > 0) return false;
+        if (FairShareBlocker(project) is null) return false;
+        if (forced) return true; // never guaranteed: each job is refused as a borrower or as one that may not borrow
+        for (var t = 0; t < _types.Count; t++)
+        {
+            var smallest = project.Queue.SmallestJobGpus(t);
+            if (smallest != int.MaxValue && GuaranteeHeadroom(project, t) >= smallest) return false;
+        }
+        return true;
+    }
 }

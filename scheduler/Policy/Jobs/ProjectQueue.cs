@@ -17,6 +17,10 @@ internal sealed class ProjectQueue
 
     public IReadOnlyList<Job> Jobs => _jobs;
 
+    /// <summary>Queued jobs that might be refused borrowing (not preemptible, or preempted before): only such a job
+    /// may take its project's guarantee from younger jobs. A job's preemption count does not change while queued.</summary>
+    public int MayNotBorrow { get; private set; }
+
     /// <summary>GPUs the queued jobs ask for, held jobs included: the project's demand beyond what it runs.</summary>
     public long PendingGpus { get; private set; }
 
@@ -37,6 +41,7 @@ internal sealed class ProjectQueue
         }
         job.Group = group;
         PendingGpus += job.TotalGpus;
+        if (!job.Spec.Preemptible || job.PreemptionCount > 0) MayNotBorrow++;
         group.Add(job.WalltimeTicks, job.Spec.Priority == JobPriority.High, job.Spec.Preemptible);
         var at = group.Jobs.BinarySearch(job, JobOrder.Instance);
         group.Jobs.Insert(at < 0 ? ~at : at, job);
@@ -52,6 +57,7 @@ internal sealed class ProjectQueue
         group.Jobs.RemoveAt(group.Jobs.BinarySearch(job, JobOrder.Instance));
         job.Group = null;
         PendingGpus -= job.TotalGpus;
+        if (!job.Spec.Preemptible || job.PreemptionCount > 0) MayNotBorrow--;
         if (group.Remove(job.WalltimeTicks, job.Spec.Priority == JobPriority.High, job.Spec.Preemptible) == 0)
         {
             _groups.Remove(job.Shape);
