@@ -89,7 +89,9 @@ public sealed partial class PolicyEngine
             else
             {
                 // A job waiting for its victims places ignoring its own claims: its group is visited whatever its proofs.
-                ForEachOpenGroupJob(project, (shape, group) => group.ReclaimStamp == _stamp || !GroupProvenBlocked(project, shape, group),
+                var heldAtShare = FairShareBlocker(project) is not null;
+                ForEachOpenGroupJob(project, (shape, group) => group.ReclaimStamp == _stamp
+                        || (!(heldAtShare && OnlyBorrowers(project, shape)) && !GroupProvenBlocked(project, shape, group)),
                     job => !JobProvenBlocked(project, job, budgetHeld: false) && BorrowingStep(project, job, now));
             }
         }

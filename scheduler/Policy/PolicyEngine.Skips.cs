@@ -189,4 +189,18 @@ public sealed partial class PolicyEngine
         }
         return true;
     }
+
+    /// <summary>Whether every job of the shape would borrow: it fits no type's guarantee headroom (which only
+    /// shrinks within a decision) and none of the project's jobs may take the guarantee from younger ones. For a
+    /// project held at its fair share such a group passes phase 3 without effect.</summary>
+    private bool OnlyBorrowers(Account project, ShapeKey shape)
+    {
+        if (Settings.MaxPreemptions == 0) return false;
+        if (ForcedBorrower(project)) return true;
+        if (project.Queue.MayNotBorrow > 0) return false;
+        var gpus = shape.GpusPerNode * shape.Nodes;
+        for (var (t, end) = TypesOf(shape); t < end; t++)
+            if (GuaranteeHeadroom(project, t) >= gpus) return false;
+        return true;
+    }
 }
