@@ -133,6 +133,8 @@ internal sealed class JobApi(SchedulerCore core, MekongStore store, Authenticato
         if (IsFinal(snapshot.State)) return;
         await foreach (var e in ReadAsync(subscription, context.CancellationToken).ConfigureAwait(false))
         {
+            // The submission may be published after a watch began right behind the acknowledgement: the snapshot has it.
+            if (e.Type == JobEventType.Submitted) continue;
             await stream.WriteAsync(e, context.CancellationToken).ConfigureAwait(false);
             if (IsFinal(e.Job.State)) return;
         }
