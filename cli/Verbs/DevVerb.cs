@@ -71,8 +71,8 @@ internal static class DevVerb
             await output.WriteLineAsync($"mekong dev: scheduler on {scheduler.Address} (SQLite {Path.GetRelativePath(here, database)})").ConfigureAwait(false);
             if (agentsWanted > 0)
             {
-                var last = agentsWanted == 1 ? "" : $" … local-{agentsWanted}";
-                await output.WriteLineAsync($"agents: local-1{last}, {gpus} {type} GPUs each (simulated GPUs, real processes; state in {Path.GetRelativePath(here, agentsDirectory)})").ConfigureAwait(false);
+                var names = agentsWanted <= 3 ? string.Join(", ", Enumerable.Range(1, agentsWanted).Select(i => $"local-{i}")) : $"local-1 … local-{agentsWanted}";
+                await output.WriteLineAsync($"agents: {names}; {gpus} {type} GPUs each (simulated GPUs, real processes; state in {Path.GetRelativePath(here, agentsDirectory)})").ConfigureAwait(false);
             }
 
             await output.WriteLineAsync($"admin token ({user}): {token}").ConfigureAwait(false);
