@@ -63,6 +63,7 @@ public sealed class FailureTests : IAsyncLifetime
 
             server.Dispose();
             server = Programs.Start(Programs.MekongDll(), _directory, serverArgs);
+            await api.WaitReachableAsync();
             var succeeded = await api.WaitAsync(ok.Id, ClusterApi.IsFinal, "recorded after the restart", 60);
             Assert.Equal(JobState.Succeeded, succeeded.State);
             Assert.Equal(0, succeeded.ExitCode);

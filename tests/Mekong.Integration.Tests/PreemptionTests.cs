@@ -29,7 +29,7 @@ public sealed class PreemptionTests : IAsyncLifetime
             echo started
             while true; do sleep 0.1; done
             """;
-        var borrower = await api.SubmitAsync("borrower/p", script, gpus: 4, grace: TimeSpan.FromSeconds(20));
+        var borrower = await api.SubmitAsync("borrower/p", script, gpus: 4, grace: TimeSpan.FromSeconds(20), preemptible: true);
         var running = await api.WaitStateAsync(borrower.Id, JobState.Running);
         Assert.True(running.Borrowing);
         await Poll.UntilAsync(() => api.LogsAsync(borrower.Id), l => l.Contains("started", StringComparison.Ordinal), "the borrower's trap installed");

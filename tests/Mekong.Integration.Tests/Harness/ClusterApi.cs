@@ -42,7 +42,7 @@ internal sealed class ClusterApi : IDisposable
 
     /// <summary>Submits <c>bash -c SCRIPT</c>.</summary>
     public async Task<Job> SubmitAsync(string project, string script, uint gpus = 1, uint nodes = 1, TimeSpan? walltime = null,
-        TimeSpan? grace = null, ulong memoryBytes = 0, IDictionary<string, string>? env = null)
+        TimeSpan? grace = null, ulong memoryBytes = 0, bool preemptible = false)
     {
         var spec = new JobSpec
         {
@@ -54,11 +54,26 @@ internal sealed class ClusterApi : IDisposable
             Walltime = Duration.FromTimeSpan(walltime ?? TimeSpan.FromMinutes(10)),
             GracePeriod = Duration.FromTimeSpan(grace ?? TimeSpan.FromSeconds(5)),
             MemoryBytesPerNode = memoryBytes,
+            // Only a preemptible job may borrow beyond its accounts' guarantees.
+            Preemptible = preemptible,
         };
         spec.Command.AddRange(["bash", "-c", script]);
-        if (env is not null) foreach (var (k, v) in env) spec.Env[k] = v;
         return (await Jobs.SubmitJobAsync(new SubmitJobRequest { Spec = spec })).Job;
     }
+
+    /// <summary>Waits until the scheduler answers (after a (re)start).</summary>
+    public Task WaitReachableAsync(int timeoutSeconds = 60) => Poll.UntilAsync(async () =>
+    {
+        try
+        {
+            await Jobs.ListJobsAsync(new ListJobsRequest { PageSize = 1 });
+            return true;
+        }
+        catch (Mekong.Transport.RpcException e) when (e.StatusCode == Mekong.Transport.StatusCode.Unavailable)
+        {
+            return false;
+        }
+    }, ok => ok, "the scheduler answering", timeoutSeconds);
 
     public async Task<Job> GetAsync(string id) => (await Jobs.GetJobAsync(new GetJobRequest { Id = id })).Job;
 

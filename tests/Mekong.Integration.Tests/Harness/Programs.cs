@@ -16,7 +16,8 @@ internal static class Programs
 
     private static string Find(string project, string assembly)
     {
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name;
+        // BaseDirectory is …/bin/CONFIGURATION/net10.0/ (with the trailing separator).
+        var configuration = Path.GetFileName(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)))!;
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             var candidate = Path.Combine(dir.FullName, project, "bin", configuration, "net10.0", assembly + ".dll");
