@@ -12,7 +12,7 @@ namespace Mekong.Cli.Verbs;
 /// <summary>
 /// <c>mekong dev</c>: a scheduler for one person's machine. Starts it on 127.0.0.1:7070 with SQLite in
 /// <c>./.mekong/mekong.db</c>, creates the demo organisation <c>demo</c> and project <c>demo/default</c>
-/// (with a small guarantee) and makes the local user a member, issues an admin token on the first run
+/// (both guaranteed the local agents' GPUs, 8 h100 by default) and makes the local user a member, issues an admin token on the first run
 /// (later runs reuse the one saved), and writes <c>./.mekong/config.yaml</c> (server, token, project;
 /// mode 0600) so that <c>mekong</c> commands run from this directory need no flags. Starts local agents
 /// (<see cref="LocalAgents"/>; by default 2 nodes × 4 simulated h100 GPUs, so the demo guarantee of 8 fits and a
@@ -58,7 +58,10 @@ internal static class DevVerb
 
             var user = LocalUser();
             var token = await AdminToken(scheduler, configPath, user, context.Cancellation).ConfigureAwait(false);
-            await CreateDemoAccounts(scheduler.Address, token, user, context.Cancellation).ConfigureAwait(false);
+            // The demo guarantee is the local cluster's size, so that a job (a gang of every node included) fits
+            // within it and need not borrow.
+            var demoGuarantee = agentsWanted > 0 ? (uint)(agentsWanted * gpus) : 8u;
+            await CreateDemoAccounts(scheduler.Address, token, user, agentsWanted > 0 ? type : GpuType, demoGuarantee, context.Cancellation).ConfigureAwait(false);
             ConfigFile.Write(configPath, scheduler.Address.ToString(), token, Project);
 
             // Declared after the scheduler, so disposed before it: the agents stop their jobs while the scheduler
@@ -119,17 +122,17 @@ internal static class DevVerb
 
     /// <summary>Creates <c>demo</c> and <c>demo/default</c> when absent (never overwrites what an admin changed) and
     /// makes <paramref name="user"/> a member of the project — through the API, as an admin would.</summary>
-    private static async Task CreateDemoAccounts(Uri address, string token, string user, CancellationToken cancellation)
+    private static async Task CreateDemoAccounts(Uri address, string token, string user, string gpuType, uint guarantee, CancellationToken cancellation)
     {
         using var channel = new RpcChannel(address);
         var admin = new AdminServiceClient(channel);
         var tree = await admin.GetAccountTreeAsync(new GetAccountTreeRequest(), Options(token, cancellation)).ConfigureAwait(false);
         var existing = tree.Accounts.Select(a => a.Path).ToHashSet(StringComparer.Ordinal);
-        foreach (var (path, kind, guarantee) in new[] { (Organisation, AccountKind.Organisation, 8u), (Project, AccountKind.Project, 4u) })
+        foreach (var (path, kind) in new[] { (Organisation, AccountKind.Organisation), (Project, AccountKind.Project) })
         {
             if (existing.Contains(path)) continue;
             var account = new Account { Path = path, Kind = kind };
-            account.Quotas.Add(new GpuQuota { GpuType = GpuType, Guarantee = guarantee });
+            account.Quotas.Add(new GpuQuota { GpuType = gpuType, Guarantee = guarantee });
             await admin.SetAccountAsync(new SetAccountRequest { Account = account }, Options(token, cancellation)).ConfigureAwait(false);
         }
 
