@@ -24,8 +24,11 @@ internal sealed class LocalAgents : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task[] _sessions;
 
-    private LocalAgents(RpcChannel channel, List<NodeAgent> agents)
+    private readonly string _cgroupParent;
+
+    private LocalAgents(RpcChannel channel, List<NodeAgent> agents, string cgroupParent)
     {
+        _cgroupParent = cgroupParent;
         _channel = channel;
         _agents = agents;
         _sessions = [.. agents.Select(a => Task.Run(() => a.RunAsync(_stop.Token)))];
@@ -69,7 +72,7 @@ internal sealed class LocalAgents : IAsyncDisposable
             throw;
         }
 
-        return new LocalAgents(channel, agents);
+        return new LocalAgents(channel, agents, parent);
     }
 
     /// <summary>Node names.</summary>
@@ -102,5 +105,28 @@ internal sealed class LocalAgents : IAsyncDisposable
         foreach (var agent in _agents) agent.Dispose();
         _channel.Dispose();
         _stop.Dispose();
+        RemoveEmptyGroups();
+    }
+
+    /// <summary>The agents' node groups (empty once their jobs ended) and their parent, in every hierarchy.</summary>
+    private void RemoveEmptyGroups()
+    {
+        const string root = "/sys/fs/cgroup";
+        if (!Directory.Exists(root)) return;
+        foreach (var hierarchy in Directory.GetDirectories(root))
+        {
+            var parent = Path.Combine(hierarchy, _cgroupParent);
+            foreach (var group in Names.Select(n => Path.Combine(parent, n)).Append(parent))
+            {
+                try
+                {
+                    if (Directory.Exists(group)) Directory.Delete(group);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Still in use (a job that would not die) or not ours to remove: left as it is.
+                }
+            }
+        }
     }
 }
