@@ -20,6 +20,7 @@ internal static class MekongCli
         root.Subcommands.Add(WhyVerb.Create(host));
         root.Subcommands.Add(CancelVerb.Create(host));
         root.Subcommands.Add(WatchVerb.Create(host));
+        root.Subcommands.Add(LogsVerb.Create(host));
         root.Subcommands.Add(AdminVerb.Create(host));
         root.Subcommands.Add(ServerVerb.Create(host));
         root.Subcommands.Add(DevVerb.Create(host));

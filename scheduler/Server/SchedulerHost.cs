@@ -28,10 +28,13 @@ public sealed class SchedulerHost : IAsyncDisposable
     private readonly MekongStore _store;
     private readonly SchedulerCore _core;
     private readonly JwtValidator? _jwt;
+    /// <summary>Cancelled when the host stops: ends the agents' endless streams (see AgentApi).</summary>
+    private readonly CancellationTokenSource _stopping;
     private int _disposed;
 
-    private SchedulerHost(WebApplication app, MekongStore store, SchedulerCore core, JwtValidator? jwt, Uri address, Uri? httpAddress)
+    private SchedulerHost(WebApplication app, MekongStore store, SchedulerCore core, JwtValidator? jwt, Uri address, Uri? httpAddress, CancellationTokenSource stopping)
     {
+        _stopping = stopping;
         _app = app;
         _store = store;
         _core = core;
@@ -83,17 +86,18 @@ public sealed class SchedulerHost : IAsyncDisposable
             var auth = new Authenticator(store, jwt, time);
             var access = new Access(new Membership(snapshot.Members));
             var rpc = new RpcServerOptions { MaxReceiveMessageSize = options.MaxRequestBytes };
+            var stopping = new CancellationTokenSource();
             app.MapRpcServices(rpc,
                 new JobApi(core, store, auth, access, events, logs, options, time).Definition(),
                 new AdminApi(core, store, auth, access).Definition(),
-                new AgentApi(core, auth, logs, options).Definition());
+                new AgentApi(core, auth, logs, options, stopping.Token).Definition());
             app.MapGet("/healthz", () => "ok");
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToArray();
             var address = addresses[0];
             var httpAddress = options.HttpListen is null ? null : addresses[^1];
             Log.Started(logger, address, store.Backend.ToString(), snapshot.Jobs.Count, snapshot.Nodes.Count, snapshot.Accounts.Count);
-            return new SchedulerHost(app, store, core, jwt, address, httpAddress);
+            return new SchedulerHost(app, store, core, jwt, address, httpAddress, stopping);
         }
         catch
         {
@@ -117,17 +121,27 @@ public sealed class SchedulerHost : IAsyncDisposable
     public async Task<bool> HasAdminTokenAsync() =>
         (await _store.ListTokensAsync().ConfigureAwait(false)).Any(t => !t.IsRevoked && t.Roles.Contains(Caller.AdminRole));
 
-    /// <summary>Completes when the host stops (SIGINT/SIGTERM through the generic host, or <paramref name="cancellationToken"/>).</summary>
-    public Task WaitForShutdownAsync(CancellationToken cancellationToken) => _app.WaitForShutdownAsync(cancellationToken);
+    /// <summary>Completes when the host is asked to stop (SIGINT/SIGTERM through the generic host, or
+    /// <paramref name="cancellationToken"/>); it keeps serving until <see cref="DisposeAsync"/>, so that a caller
+    /// can wind down what depends on it first (<c>mekong dev</c> stops its local agents' jobs).</summary>
+    public async Task WaitForShutdownAsync(CancellationToken cancellationToken)
+    {
+        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var bySignal = _app.Lifetime.ApplicationStopping.Register(() => asked.TrySetResult());
+        using var byCaller = cancellationToken.Register(() => asked.TrySetResult());
+        await asked.Task.ConfigureAwait(false);
+    }
 
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        await _stopping.CancelAsync().ConfigureAwait(false);
         await _app.StopAsync().ConfigureAwait(false);
         await _core.DisposeAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         await _store.DisposeAsync().ConfigureAwait(false);
         _jwt?.Dispose();
+        _stopping.Dispose();
     }
 
     /// <summary>"logs" beside a SQLite file; ./.mekong/logs for a server database.</summary>

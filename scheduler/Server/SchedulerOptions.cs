@@ -25,6 +25,9 @@ public sealed class SchedulerOptions
     /// <summary>Longest walltime a job may ask for.</summary>
     public TimeSpan MaxWalltime { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>Walltime of a job submitted without one; null makes spec.walltime required.</summary>
+    public TimeSpan? DefaultWalltime { get; set; }
+
     /// <summary>A node whose agent has sent nothing for this long is marked down and its jobs requeued.</summary>
     public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

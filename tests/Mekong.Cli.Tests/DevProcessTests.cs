@@ -5,7 +5,8 @@ namespace Mekong.Cli.Tests;
 /// <summary>
 /// <c>mekong dev</c> as a real child process (<c>dotnet exec mekong.dll</c>) in a temporary directory:
 /// it writes .mekong/config.yaml, and <c>mekong</c> commands run from that directory (also as child
-/// processes) need no flags. A second run reuses the saved token.
+/// processes) need no flags. A second run reuses the saved token. Without local agents (--agents 0): the
+/// submitted job stays pending; tests/Mekong.Integration.Tests runs dev with its agents.
 /// </summary>
 public sealed class DevProcessTests : IDisposable
 {
@@ -27,7 +28,7 @@ public sealed class DevProcessTests : IDisposable
     {
         var config = Path.Combine(_directory, ".mekong", "config.yaml");
         string token;
-        using (var dev = Start("dev", "--listen", "127.0.0.1:0"))
+        using (var dev = Start("dev", "--listen", "127.0.0.1:0", "--agents", "0"))
         {
             await WaitFor(config, dev);
             token = Client.ConfigFile.Read(config).Token!;
@@ -46,7 +47,7 @@ public sealed class DevProcessTests : IDisposable
             await Stop(dev);
         }
 
-        using (var again = Start("dev", "--listen", "127.0.0.1:0"))
+        using (var again = Start("dev", "--listen", "127.0.0.1:0", "--agents", "0"))
         {
             await ReadUntil(again, "Ctrl-C");
             Assert.Equal(token, Client.ConfigFile.Read(config).Token);

@@ -31,6 +31,19 @@ public sealed class EndToEndTests : IClassFixture<SchedulerFixture>, IDisposable
     }
 
     [Fact]
+    public void LogsOfAJobThatHasNotRunArePrintedEmpty()
+    {
+        // No agent here: the job stays pending. Its output (none yet) prints as nothing; an unknown job is an error.
+        // Output of real runs, and -f, are tested with real agents in Mekong.Integration.Tests.
+        var id = Submit();
+        var logs = Ok("logs", id);
+        Assert.Equal("", logs.Output);
+        Assert.Equal("", Ok("logs", id, "--stderr", "--rank", "0").Output);
+        OneLineError(_cli.Run("logs", "987654"), 1, "mekong: not found");
+        Ok("cancel", id);
+    }
+
+    [Fact]
     public void SubmitQueueShowWhyCancel()
     {
         var submitted = JsonParser.Default.Parse<Job>(Ok("submit", "--json", "--project", "uni-a/vision", "--name", "resnet", "--gpus", "8", "--nodes", "2",

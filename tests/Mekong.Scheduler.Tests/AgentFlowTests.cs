@@ -55,6 +55,17 @@ public sealed class AgentFlowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stopping_the_scheduler_ends_agent_sessions_instead_of_waiting_for_them()
+    {
+        await using var agent = await AgentAsync("gpu-01");
+        await TestScheduler.EventuallyAsync(() => _s.Admin().ListNodesAsync(new ListNodesRequest()), r => r.Nodes.Count == 1, "the node");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        await _s.Host.DisposeAsync();
+        // Kestrel's shutdown timeout is 30 s; an open agent stream must not hold the stop that long.
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"stopping took {watch.Elapsed}");
+    }
+
+    [Fact]
     public async Task A_gang_gets_consistent_ranks_on_whole_nodes_and_ends_when_every_rank_has()
     {
         await using var a = await AgentAsync("gpu-01");

@@ -97,6 +97,17 @@ public sealed class JobServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_submission_without_walltime_gets_the_centres_default_when_one_is_set()
+    {
+        await using var s = await TestScheduler.StartAsync(o => o.DefaultWalltime = TimeSpan.FromMinutes(90));
+        var alice = await s.ProjectWithMemberAsync("uni-a/vision", "alice");
+        var request = TestScheduler.Job("uni-a/vision");
+        request.Spec.Walltime = null;
+        var job = (await s.Jobs(alice).SubmitJobAsync(request)).Job;
+        Assert.Equal(TimeSpan.FromMinutes(90), job.Spec.Walltime.ToTimeSpan());
+    }
+
+    [Fact]
     public async Task Shapes_larger_than_the_cluster_are_refused_once_nodes_exist()
     {
         await using var agent = await ScriptedAgent.ConnectAsync(_s.Channel(await AgentTokenAsync()), "gpu-01", gpus: 8);

@@ -8,7 +8,7 @@ namespace Mekong.Scheduler.Services;
 /// <summary>mekong.v1.AgentService.Connect: one long-lived stream per node. The agent says Hello, gets its
 /// Welcome, sends its inventory; from then on heartbeats and job reports flow in while start and stop
 /// commands flow out of the session's outbox.</summary>
-internal sealed class AgentApi(SchedulerCore core, Identity.Authenticator auth, Logs.JobLogStore logs, SchedulerOptions options)
+internal sealed class AgentApi(SchedulerCore core, Identity.Authenticator auth, Logs.JobLogStore logs, SchedulerOptions options, CancellationToken stopping)
 {
     private static readonly System.Text.RegularExpressions.Regex NodeName = new("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
@@ -25,6 +25,9 @@ internal sealed class AgentApi(SchedulerCore core, Identity.Authenticator auth, 
         var hello = requests.Current.Hello ?? throw new RpcException(StatusCode.FailedPrecondition, "the first message of a session must be Hello");
         if (!NodeName.IsMatch(hello.NodeName)) throw SubmitValidator.Invalid("hello.node_name", $"'{hello.NodeName}' is not a node name (letters, digits, '.', '_', '-'; at most 63)");
         using var session = new AgentSession(hello.NodeName, hello.AgentVersion);
+        // A stopping server ends the sessions itself: Kestrel would otherwise wait its whole shutdown timeout
+        // for these endless streams. The agents reconnect to the next scheduler; their jobs keep running.
+        using var onStop = stopping.Register(() => session.Close(new RpcException(StatusCode.Unavailable, "the scheduler is stopping")));
         session.Send(new SchedulerMessage
         {
             Welcome = new Welcome

@@ -31,8 +31,8 @@ internal static class SubmitValidator
         if (type is not null && !catalog.KnowsType(type))
             throw Invalid("spec.gpu_type", $"unknown GPU type '{type}' (known: {string.Join(", ", catalog.Types.DefaultIfEmpty("none yet"))})");
         CheckFits(catalog, type, (int)nodes, (int)s.GpusPerNode);
-        if (s.Walltime is null) throw Invalid("spec.walltime", "is required");
-        var walltime = Duration(s.Walltime, "spec.walltime");
+        if (s.Walltime is null && options.DefaultWalltime is null) throw Invalid("spec.walltime", "is required");
+        var walltime = s.Walltime is null ? options.DefaultWalltime!.Value : Duration(s.Walltime, "spec.walltime");
         if (walltime <= TimeSpan.Zero) throw Invalid("spec.walltime", "must be positive");
         if (walltime > options.MaxWalltime) throw Invalid("spec.walltime", $"must be at most {options.MaxWalltime.TotalHours:0.##} h");
         var grace = s.GracePeriod is null ? TimeSpan.FromSeconds(30) : Duration(s.GracePeriod, "spec.grace_period");

@@ -1,0 +1,2 @@
+// Real processes, /proc and control groups: Linux only, like the agent.
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]
