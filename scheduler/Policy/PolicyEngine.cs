@@ -248,6 +248,7 @@ public sealed partial class PolicyEngine
         job.ReclaimNodes = null;
         var queue = _accounts[job.Project].Queue;
         var before = queue.MinWalltime(job.Shape);
+        job.MayNotBorrow = !job.Spec.Preemptible || job.PreemptionCount >= Settings.MaxPreemptions;
         queue.Add(job);
         _queuedShapes.Update(job.Shape, job.Project, before, queue.MinWalltime(job.Shape));
         _pendingCount++;

@@ -27,6 +27,10 @@ internal sealed class Job
     public bool Held { get; set; }
     public int PreemptionCount { get; set; }
 
+    /// <summary>Set when queued: not preemptible, or preempted <c>maxPreemptions</c> times — a job that may be refused
+    /// borrowing (see <see cref="ProjectQueue.MayNotBorrow"/>).</summary>
+    public bool MayNotBorrow { get; set; }
+
     /// <summary>Jobs that preempted this one: it may never take capacity back from them (no loops).</summary>
     public List<JobId>? DisplacedBy { get; set; }
 

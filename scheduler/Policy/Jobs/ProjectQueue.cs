@@ -17,8 +17,9 @@ internal sealed class ProjectQueue
 
     public IReadOnlyList<Job> Jobs => _jobs;
 
-    /// <summary>Queued jobs that might be refused borrowing (not preemptible, or preempted before): only such a job
-    /// may take its project's guarantee from younger jobs. A job's preemption count does not change while queued.</summary>
+    /// <summary>Queued jobs that may be refused borrowing (not preemptible, or preempted <c>maxPreemptions</c> times):
+    /// only such a job may take its project's guarantee from younger jobs. Counted as the engine says when it
+    /// queues the job (<see cref="Job.MayNotBorrow"/>), so the count stays exact until the job leaves.</summary>
     public int MayNotBorrow { get; private set; }
 
     /// <summary>GPUs the queued jobs ask for, held jobs included: the project's demand beyond what it runs.</summary>
@@ -41,7 +42,7 @@ internal sealed class ProjectQueue
         }
         job.Group = group;
         PendingGpus += job.TotalGpus;
-        if (!job.Spec.Preemptible || job.PreemptionCount > 0) MayNotBorrow++;
+        if (job.MayNotBorrow) MayNotBorrow++;
         group.Add(job.WalltimeTicks, job.Spec.Priority == JobPriority.High, job.Spec.Preemptible);
         var at = group.Jobs.BinarySearch(job, JobOrder.Instance);
         group.Jobs.Insert(at < 0 ? ~at : at, job);
@@ -57,7 +58,7 @@ internal sealed class ProjectQueue
         group.Jobs.RemoveAt(group.Jobs.BinarySearch(job, JobOrder.Instance));
         job.Group = null;
         PendingGpus -= job.TotalGpus;
-        if (!job.Spec.Preemptible || job.PreemptionCount > 0) MayNotBorrow--;
+        if (job.MayNotBorrow) MayNotBorrow--;
         if (group.Remove(job.WalltimeTicks, job.Spec.Priority == JobPriority.High, job.Spec.Preemptible) == 0)
         {
             _groups.Remove(job.Shape);
