@@ -120,6 +120,7 @@ public sealed partial class NodeAgent : IDisposable
             }
 
             Outbox.ResendEndsOfLastSession();
+            Logs.Rewind();
 
             var delay = backoff.Next();
             Log.Reconnecting(_logger, Options.NodeName, delay);

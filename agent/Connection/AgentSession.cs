@@ -91,6 +91,8 @@ internal sealed partial class AgentSession
             }
 
             await SendStateChangesAsync(token).ConfigureAwait(false);
+            _agent.Logs.Checkpoint();
+            ForgetSafelyEnded();
             if (hasLogs)
             {
                 foreach (var job in _agent.Jobs.Jobs())
@@ -149,10 +151,24 @@ internal sealed partial class AgentSession
             outbox.TryDequeue(out _);
             if (terminal)
             {
+                // Kept a while: should this session break, the end and the job's output go out again.
                 outbox.SentEnd(change);
-                _agent.Jobs.Forget(change.JobId, change.Attempt);
-                _agent.Logs.Forget(change.JobId, change.Attempt);
+                _ended.Enqueue((change.JobId, change.Attempt, _agent.Time.GetUtcNow()));
             }
+        }
+    }
+
+    private readonly Queue<(string JobId, uint Attempt, DateTimeOffset SentAt)> _ended = new();
+
+    /// <summary>Lets go of jobs whose end went out long enough ago to be past risk (<see cref="Logs.LogForwarder.AtRisk"/>).</summary>
+    private void ForgetSafelyEnded()
+    {
+        var now = _agent.Time.GetUtcNow();
+        while (_ended.TryPeek(out var e) && now - e.SentAt >= Logs.LogForwarder.AtRisk)
+        {
+            _ended.Dequeue();
+            _agent.Jobs.Forget(e.JobId, e.Attempt);
+            _agent.Logs.Forget(e.JobId, e.Attempt);
         }
     }
 

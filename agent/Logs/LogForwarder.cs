@@ -16,8 +16,16 @@ public sealed class LogForwarder
     /// <summary>Largest chunk (LogChunk.data is at most 64 KiB).</summary>
     public const int MaxChunkBytes = 64 * 1024;
 
+    /// <summary>How long output sent on a session stays at risk: a write to a stream whose far end has just died can
+    /// succeed locally and still be lost, so after a broken session forwarding resumes from where it stood at
+    /// least this long before.</summary>
+    public static readonly TimeSpan AtRisk = TimeSpan.FromSeconds(30);
+
     private readonly Dictionary<(string JobId, uint Attempt, LogStream Stream), long> _offsets = [];
     private readonly TimeProvider _time;
+    private Dictionary<(string JobId, uint Attempt, LogStream Stream), long> _safe = [];
+    private Dictionary<(string JobId, uint Attempt, LogStream Stream), long> _pending = [];
+    private DateTimeOffset _pendingSince;
 
     public LogForwarder(TimeProvider time) => _time = time;
 
@@ -33,6 +41,27 @@ public sealed class LogForwarder
     {
         ArgumentNullException.ThrowIfNull(chunk);
         _offsets[(chunk.JobId, chunk.Attempt, chunk.Stream)] = (long)chunk.Offset + chunk.Data.Length;
+    }
+
+    /// <summary>Called as a session goes on: offsets recorded at least <see cref="AtRisk"/> ago become safe.</summary>
+    public void Checkpoint()
+    {
+        var now = _time.GetUtcNow();
+        if (now - _pendingSince < AtRisk) return;
+        _safe = _pending;
+        _pending = new(_offsets);
+        _pendingSince = now;
+    }
+
+    /// <summary>The session broke: what was sent after the last safe point goes out again (the scheduler keeps only
+    /// bytes beyond what it has, by offset).</summary>
+    public void Rewind()
+    {
+        foreach (var key in _offsets.Keys.ToArray())
+            _offsets[key] = Math.Min(_offsets[key], _safe.GetValueOrDefault(key));
+        _pending = new(_offsets);
+        _safe = new(_offsets);
+        _pendingSince = _time.GetUtcNow();
     }
 
     /// <summary>The job is done and its output sent.</summary>
