@@ -146,20 +146,7 @@ internal sealed partial class SchedulerCore : IAsyncDisposable
         }
     }
 
-    /// <summary>Blocks until the inbox has work (true) or is completed (false), without spinning first:
-    /// <c>Task.Wait</c> spins before it blocks, and on a busy machine (2 cores under load) that spinning took ~8%
-    /// of the process's CPU in the submit-load profile, from the very threads that post the next work.</summary>
-    private bool WaitToRead(ChannelReader<Action> reader)
-    {
-        var pending = reader.WaitToReadAsync();
-        if (pending.IsCompleted) return pending.Result;
-        var task = pending.AsTask();
-        _idle.Reset();
-        task.ContinueWith(static (_, state) => ((ManualResetEventSlim)state!).Set(), _idle,
-            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        _idle.Wait();
-        return task.Result;
-    }
+    private bool WaitToRead(ChannelReader<Action> reader) => ChannelWait.WaitToRead(reader, _idle);
 
     /// <summary>One decision over everything that changed; a full pass (which explains every pending job)
     /// at the configured interval.</summary>
