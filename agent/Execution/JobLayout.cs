@@ -3,7 +3,7 @@ namespace Mekong.Agent.Execution;
 /// <summary>
 /// Where a job's files live in the state directory:
 /// <code>
-/// STATE/jobs/JOB/work/                 default working directory (kept across attempts: checkpoints survive a preemption)
+/// STATE/jobs/JOB/work                  default working directory (kept across attempts: checkpoints survive a preemption)
 /// STATE/jobs/JOB/attempt-N/stdout.log  output of attempt N
 /// STATE/jobs/JOB/attempt-N/stderr.log
 /// STATE/jobs/JOB/attempt-N/job.json    state file while running and until its end was reported

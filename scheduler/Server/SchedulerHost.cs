@@ -90,7 +90,7 @@ public sealed class SchedulerHost : IAsyncDisposable
             app.MapRpcServices(rpc,
                 new JobApi(core, store, auth, access, events, logs, options, time).Definition(),
                 new AdminApi(core, store, auth, access).Definition(),
-                new AgentApi(core, auth, logs, options, stopping.Token).Definition());
+                new AgentApi(core, auth, logs, options, logger, stopping.Token).Definition());
             app.MapGet("/healthz", () => "ok");
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a)).ToArray();

@@ -14,23 +14,23 @@ internal sealed class JobLogStore(string root)
 {
     private readonly ConcurrentDictionary<string, LogFile> _files = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(long Job, uint Attempt), string[]> _ranks = new();
-    private readonly ConcurrentDictionary<(long Job, uint Attempt), bool> _ended = new();
 
     public string Root { get; } = root;
 
     /// <summary>A run started on these nodes, rank order.</summary>
     public void Started(JobId job, uint attempt, IReadOnlyList<string> nodes) => _ranks[(job.Value, attempt)] = nodes.ToArray();
 
-    /// <summary>A run ended: followers stop once they have read everything.</summary>
+    /// <summary>A run ended: its followers stop once they have read everything, and its files are let go.</summary>
     public void Ended(JobId job, uint attempt)
     {
-        _ended[(job.Value, attempt)] = true;
-        foreach (var stream in new[] { false, true })
-            for (var rank = 0; rank < (_ranks.TryGetValue((job.Value, attempt), out var n) ? n.Length : 1); rank++)
-                if (_files.TryGetValue(PathOf(job, attempt, rank, stream), out var f)) f.Signal();
+        if (!_ranks.TryRemove((job.Value, attempt), out var nodes)) return;
+        for (var rank = 0; rank < nodes.Length; rank++)
+            foreach (var stderr in new[] { false, true })
+                if (_files.TryRemove(PathOf(job, attempt, rank, stderr), out var f)) f.Signal();
     }
 
-    public bool HasEnded(JobId job, uint attempt) => _ended.ContainsKey((job.Value, attempt));
+    /// <summary>Whether the run is over (or was never started here): its output is all there is.</summary>
+    public bool HasEnded(JobId job, uint attempt) => !_ranks.ContainsKey((job.Value, attempt));
 
     /// <summary>Appends what is new in a chunk from <paramref name="node"/>; false when the node runs no rank of that run.</summary>
     public bool Append(JobId job, uint attempt, string node, bool stderr, ulong offset, ReadOnlySpan<byte> data)
@@ -45,11 +45,13 @@ internal sealed class JobLogStore(string root)
 
     /// <summary>Reads up to <paramref name="max"/> bytes from <paramref name="offset"/>; empty at the end.</summary>
     public byte[] Read(JobId job, uint attempt, int rank, bool stderr, long offset, int max) =>
-        _files.GetOrAdd(PathOf(job, attempt, rank, stderr), p => new LogFile(p)).Read(offset, max);
+        LogFile.Read(PathOf(job, attempt, rank, stderr), offset, max);
 
     /// <summary>Completes when the file grows or the run ends (or after <paramref name="timeout"/>).</summary>
     public Task WaitAsync(JobId job, uint attempt, int rank, bool stderr, TimeSpan timeout, CancellationToken cancellationToken) =>
-        _files.GetOrAdd(PathOf(job, attempt, rank, stderr), p => new LogFile(p)).WaitAsync(timeout, cancellationToken);
+        HasEnded(job, attempt)
+            ? Task.CompletedTask
+            : _files.GetOrAdd(PathOf(job, attempt, rank, stderr), p => new LogFile(p)).WaitAsync(timeout, cancellationToken);
 
     private string PathOf(JobId job, uint attempt, int rank, bool stderr) =>
         System.IO.Path.Combine(Root, job.Value.ToString(CultureInfo.InvariantCulture),
@@ -74,7 +76,7 @@ internal sealed class JobLogStore(string root)
             Signal();
         }
 
-        public byte[] Read(long offset, int max)
+        public static byte[] Read(string path, long offset, int max)
         {
             if (!File.Exists(path)) return [];
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);

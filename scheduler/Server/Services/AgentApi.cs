@@ -8,7 +8,8 @@ namespace Mekong.Scheduler.Services;
 /// <summary>mekong.v1.AgentService.Connect: one long-lived stream per node. The agent says Hello, gets its
 /// Welcome, sends its inventory; from then on heartbeats and job reports flow in while start and stop
 /// commands flow out of the session's outbox.</summary>
-internal sealed class AgentApi(SchedulerCore core, Identity.Authenticator auth, Logs.JobLogStore logs, SchedulerOptions options, CancellationToken stopping)
+internal sealed class AgentApi(SchedulerCore core, Identity.Authenticator auth, Logs.JobLogStore logs, SchedulerOptions options,
+    Microsoft.Extensions.Logging.ILogger logger, CancellationToken stopping)
 {
     private static readonly System.Text.RegularExpressions.Regex NodeName = new("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
 
@@ -66,8 +67,12 @@ internal sealed class AgentApi(SchedulerCore core, Identity.Authenticator auth, 
                         if (ProtoMapping.TryParseJobId(m.Log.JobId, out var logJob))
                             logs.Append(logJob, m.Log.Attempt, session.Node, m.Log.Stream == LogStream.Stderr, m.Log.Offset, m.Log.Data.Span);
                         break;
+                    case AgentMessage.BodyOneofCase.Ack when !m.Ack.Accepted:
+                        // The job's state report follows; the refusal's reason is for the operator.
+                        Log.CommandRefused(logger, session.Node, m.Ack.Sequence, m.Ack.Message);
+                        break;
                     default:
-                        break; // acknowledgements: a refused command shows up as the job's state report
+                        break;
                 }
             }
         }
