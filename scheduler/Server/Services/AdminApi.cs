@@ -181,8 +181,7 @@ internal sealed class AdminApi(SchedulerCore core, MekongStore store, Authentica
         if (!caller.IsAdmin && token.Subject != caller.User) throw new RpcException(StatusCode.PermissionDenied, "only centre admins may revoke other users' tokens");
         await store.Writer.RevokeTokenAsync(request.Id).ConfigureAwait(false);
         auth.Forget(request.Id);
-        var revoked = (await store.ListTokensAsync(context.CancellationToken).ConfigureAwait(false)).First(t => t.Id == request.Id);
-        return new RevokeTokenResponse { Token = ProtoMapping.ToProto(revoked) };
+        return new RevokeTokenResponse { Token = ProtoMapping.ToProto(token with { Revoked = token.Revoked ?? core.Now }) };
     }
 
     private void RequireAccount(string path, string field)
