@@ -108,6 +108,96 @@ public sealed partial class PolicyEngine
         return _placeFailedAt[typed];
     }
 
+    private readonly List<Job> _mayAct = [];
+
+    /// <summary>Phase 3 once no reservation is left: a job can then only act by starting now (or by priority
+    /// preemption, or on its victims' nodes), so only jobs short enough to fit somewhere, refused by no limit or
+    /// fair share, are visited, in queue order. The others would be passed over at their turn anyway: every test
+    /// that excludes one here — a placement known to fail at its walltime or shorter, a limit, a fair-share
+    /// refusal — only grows within the decision. Each visited job is tested again when its turn comes.</summary>
+    private void ForEachJobThatMayAct(Account project, bool heldAtShare, Func<Job, bool> step)
+    {
+        // A job that may not borrow can start inside the guarantee by making younger jobs borrowers, which gives
+        // the project's other jobs guarantee room back: borrowers are then refused only if no such job may act.
+        if (CollectJobsThatMayAct(project, heldAtShare) && heldAtShare) CollectJobsThatMayAct(project, refuseBorrowers: false);
+        if (_mayAct.Count > 1) _mayAct.Sort(JobOrder.Instance);
+        foreach (var job in _mayAct)
+        {
+            _visited++;
+            step(job);
+        }
+    }
+
+    /// <summary>Fills <see cref="_mayAct"/>; returns whether a job that may not borrow was among them.</summary>
+    private bool CollectJobsThatMayAct(Account project, bool refuseBorrowers)
+    {
+        _mayAct.Clear();
+        var mayNotBorrow = false;
+        // A proof carried from earlier decisions covers every high group (see PriorityPreemptionPossible).
+        var priority = project.PriorityPreemption && !NoPriorityPreemptionCarried(project);
+        var forced = ForcedBorrower(project);
+        foreach (var (shape, group) in project.Queue.Groups)
+        {
+            // A job waiting for its victims places ignoring its own claims: it is visited whatever the proofs.
+            var reclaim = group.ReclaimStamp == _stamp;
+            var blocked = GroupProvenBlocked(project, shape, group);
+            if (blocked && !reclaim) continue;
+            if (reclaim)
+            {
+                foreach (var id in _reclaiming)
+                    if (_jobs.TryGetValue(id, out var r) && r.Group == group && r.ReclaimNodes is not null) Add(r);
+            }
+            if (blocked) continue;
+            // A high job may displace a low one of its project unless that search failed on every type.
+            var high = priority && group.High > 0 && !PriorityFailedOnEveryType(project, shape);
+            // Held at its fair share, a job that may borrow and fits no guarantee is refused as a borrower.
+            var borrowersRefused = refuseBorrowers && (forced || !MayBeGuaranteed(project, shape));
+            if (borrowersRefused && group.MayNotBorrow == 0 && !high) continue;
+            var fitsBelow = LongestWalltimeNotBlocked(project, shape);
+            // High jobs come first in queue order.
+            for (var i = 0; high && i < group.Jobs.Count && group.Jobs[i].Spec.Priority == JobPriority.High; i++)
+            {
+                var job = group.Jobs[i];
+                if (job.ReclaimNodes is null && !(borrowersRefused && !job.MayNotBorrow)) Add(job, job.WalltimeTicks < fitsBelow);
+            }
+            foreach (var job in group.ByWalltime)
+            {
+                if (job.WalltimeTicks >= fitsBelow) break;
+                if (job.ReclaimNodes is not null || (high && job.Spec.Priority == JobPriority.High) || (borrowersRefused && !job.MayNotBorrow)) continue;
+                Add(job);
+            }
+        }
+        return mayNotBorrow;
+
+        // Only a start (not a priority preemption) makes younger jobs borrowers.
+        void Add(Job job, bool mayStart = true)
+        {
+            mayNotBorrow |= job.MayNotBorrow && mayStart;
+            _mayAct.Add(job);
+        }
+    }
+
+    private bool PriorityFailedOnEveryType(Account project, ShapeKey shape)
+    {
+        for (var (t, end) = TypesOf(shape); t < end; t++)
+            if (!_priorityFailed.Contains((project.Index, shape with { Type = t }))) return false;
+        return true;
+    }
+
+    /// <summary>The walltime from which every job of the shape is known not to fit now on any type it may use
+    /// (long.MaxValue: none is known not to fit). Types refused by a limit count as no fit.</summary>
+    private long LongestWalltimeNotBlocked(Account project, ShapeKey shape)
+    {
+        var gpus = shape.GpusPerNode * shape.Nodes;
+        var below = 0L;
+        for (var (t, end) = TypesOf(shape); t < end; t++)
+        {
+            if (LimitBlocker(project, t, gpus) is not null || _cluster.CountWithFree(t, shape.GpusPerNode) < shape.Nodes) continue;
+            below = Math.Max(below, _placeFailedAt.TryGetValue(shape with { Type = t }, out var failedAt) ? failedAt : long.MaxValue);
+        }
+        return below;
+    }
+
     private readonly List<(ShapeGroup Group, int Next)> _open = [];
 
     /// <summary>Visits, in queue order, the jobs of the project's groups still open when its turn comes — a group

@@ -90,9 +90,10 @@ public sealed partial class PolicyEngine
             {
                 // A job waiting for its victims places ignoring its own claims: its group is visited whatever its proofs.
                 var heldAtShare = FairShareBlocker(project) is not null;
-                ForEachOpenGroupJob(project, (shape, group) => group.ReclaimStamp == _stamp
-                        || (!(heldAtShare && OnlyBorrowers(project, shape)) && !GroupProvenBlocked(project, shape, group)),
-                    job => !JobProvenBlocked(project, job, budgetHeld: false) && BorrowingStep(project, job, now));
+                bool Step(Job job) => !JobProvenBlocked(project, job, budgetHeld: false) && BorrowingStep(project, job, now);
+                if (_book.Counted >= Settings.Reservations) ForEachJobThatMayAct(project, heldAtShare, Step);
+                else ForEachOpenGroupJob(project, (shape, group) => group.ReclaimStamp == _stamp
+                        || (!(heldAtShare && OnlyBorrowers(project, shape)) && !GroupProvenBlocked(project, shape, group)), Step);
             }
         }
 

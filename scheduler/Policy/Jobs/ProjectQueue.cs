@@ -43,9 +43,11 @@ internal sealed class ProjectQueue
         job.Group = group;
         PendingGpus += job.TotalGpus;
         if (job.MayNotBorrow) MayNotBorrow++;
-        group.Add(job.WalltimeTicks, job.Spec.Priority == JobPriority.High, job.Spec.Preemptible);
+        group.Add(job.WalltimeTicks, job.Spec.Priority == JobPriority.High, job.Spec.Preemptible, job.MayNotBorrow);
         var at = group.Jobs.BinarySearch(job, JobOrder.Instance);
         group.Jobs.Insert(at < 0 ? ~at : at, job);
+        at = group.ByWalltime.BinarySearch(job, WalltimeOrder.Instance);
+        group.ByWalltime.Insert(at < 0 ? ~at : at, job);
     }
 
     public void Remove(Job job)
@@ -56,10 +58,11 @@ internal sealed class ProjectQueue
         Version++;
         var group = _groups[job.Shape];
         group.Jobs.RemoveAt(group.Jobs.BinarySearch(job, JobOrder.Instance));
+        group.ByWalltime.RemoveAt(group.ByWalltime.BinarySearch(job, WalltimeOrder.Instance));
         job.Group = null;
         PendingGpus -= job.TotalGpus;
         if (job.MayNotBorrow) MayNotBorrow--;
-        if (group.Remove(job.WalltimeTicks, job.Spec.Priority == JobPriority.High, job.Spec.Preemptible) == 0)
+        if (group.Remove(job.WalltimeTicks, job.Spec.Priority == JobPriority.High, job.Spec.Preemptible, job.MayNotBorrow) == 0)
         {
             _groups.Remove(job.Shape);
             _smallestStale = true;
@@ -93,6 +96,9 @@ internal sealed class ShapeGroup
     /// <summary>The group's jobs in queue order (priority, then original submit time, then id).</summary>
     public List<Job> Jobs { get; } = [];
 
+    /// <summary>The same jobs, shortest walltime first (then in queue order).</summary>
+    public List<Job> ByWalltime { get; } = [];
+
     /// <summary>The decision in which one of the group's jobs was waiting for its victims (so is visited whatever the group's proofs).</summary>
     public int ReclaimStamp { get; set; }
 
@@ -108,8 +114,13 @@ internal sealed class ShapeGroup
     /// only from inside their guarantee).</summary>
     public int HighPreemptible { get; private set; }
 
-    public void Add(long walltime, bool high, bool preemptible)
+    /// <summary>Members that may be refused borrowing (<see cref="Job.MayNotBorrow"/>); with none, every member
+    /// outside its guarantee borrows.</summary>
+    public int MayNotBorrow { get; private set; }
+
+    public void Add(long walltime, bool high, bool preemptible, bool mayNotBorrow)
     {
+        if (mayNotBorrow) MayNotBorrow++;
         if (high) High++;
         if (high && preemptible) HighPreemptible++;
         _walltimes[walltime] = _walltimes.GetValueOrDefault(walltime) + 1;
@@ -117,8 +128,9 @@ internal sealed class ShapeGroup
         if (walltime < MinWalltimeTicks) MinWalltimeTicks = walltime;
     }
 
-    public int Remove(long walltime, bool high, bool preemptible)
+    public int Remove(long walltime, bool high, bool preemptible, bool mayNotBorrow)
     {
+        if (mayNotBorrow) MayNotBorrow--;
         if (high) High--;
         if (high && preemptible) HighPreemptible--;
         var n = _walltimes[walltime] - 1;
@@ -147,5 +159,17 @@ internal sealed class JobOrder : IComparer<Job>
         if (c != 0) return c;
         c = x.Spec.SubmitTime.UtcTicks.CompareTo(y.Spec.SubmitTime.UtcTicks);
         return c != 0 ? c : x.Id.CompareTo(y.Id);
+    }
+}
+
+/// <summary>Shortest walltime first, then queue order.</summary>
+internal sealed class WalltimeOrder : IComparer<Job>
+{
+    public static readonly WalltimeOrder Instance = new();
+
+    public int Compare(Job? x, Job? y)
+    {
+        var c = x!.WalltimeTicks.CompareTo(y!.WalltimeTicks);
+        return c != 0 ? c : JobOrder.Instance.Compare(x, y);
     }
 }
