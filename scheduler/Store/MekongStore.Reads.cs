@@ -23,7 +23,8 @@ public sealed partial class MekongStore
         ReadAsync(async (c, t) =>
         {
             var accounts = await ListAsync(c, t, ReadAccount, """
-                SELECT path, shares, guarantees, limits, budget_gpu_hours, budget_period, budget_action, priority_preemption
+                SELECT path, shares, guarantees, limits, budget_gpu_hours, budget_period, budget_action, priority_preemption,
+                    kind, display_name, organisation_class
                 FROM accounts
                 """, cancellationToken).ConfigureAwait(false);
             // A parent's path is a prefix of its children's: depth, then name, puts parents first.
@@ -140,6 +141,9 @@ public sealed partial class MekongStore
         Limit = StoreCodec.IntMap(r.GetString(3)),
         Budget = r.IsDBNull(4) ? null : new Budget(Long(r, 4), StoreCodec.Period(r.GetString(5)), StoreCodec.Action(r.GetString(6))),
         PriorityPreemption = Int(r, 7) != 0,
+        Kind = NullableString(r, 8) is { } kind ? StoreCodec.Kind(kind) : null,
+        DisplayName = NullableString(r, 9),
+        OrganisationClass = NullableString(r, 10) is { } oc ? StoreCodec.Class(oc) : null,
     };
 
     private static StoredNode ReadNode(DbDataReader r) =>

@@ -2,6 +2,8 @@ using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text;
 using Mekong.Policy;
+using Mekong.Store.Backends;
+using Mekong.Store.Schema;
 using Mekong.Store.Writing;
 
 namespace Mekong.Store.Tests;
@@ -89,6 +91,23 @@ public abstract class StoreContractTests
         ExecuteRaw($"INSERT INTO schema_version (version, description, applied_at) VALUES ({MekongStore.SchemaVersion + 1}, 'from the future', 0)");
         var e = Assert.Throws<StoreException>(Open);
         Assert.Contains("newer than this build", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Upgrades_a_version_1_database_and_its_rows_read_as_before()
+    {
+        // A database as version 1 of the schema left it, with rows written then.
+        await using (var dialect = SqlDialect.Create(StoreLocation.Parse(StoreString)))
+            foreach (var statement in Migrator.Statements(dialect.Expand(Migrator.All[0].Sql))) ExecuteRaw(statement);
+        ExecuteRaw("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+        ExecuteRaw("INSERT INTO schema_version (version, description, applied_at) VALUES (1, 'initial', 0)");
+        ExecuteRaw("INSERT INTO accounts (path, parent, shares, guarantees, limits, priority_preemption, updated_at) VALUES ('uni-a', '', 2, '{}', '{}', 0, 0)");
+
+        await using var store = Open();
+        Assert.Equal(1, store.PreviousSchemaVersion);
+        var account = Assert.Single((await store.LoadAsync(T0)).Accounts);
+        Assert.Equal(("uni-a", 2), (account.Path, account.Shares));
+        Assert.Equal(((AccountKind?)null, (string?)null, (OrganisationClass?)null), (account.Kind, account.DisplayName, account.OrganisationClass));
     }
 
     // ------------------------------------------------------------------ jobs
@@ -340,6 +359,36 @@ public abstract class StoreContractTests
         snapshot = await store.LoadAsync(T0);
         Assert.Equal("uni-a", Assert.Single(snapshot.Accounts).Path);
         Assert.Empty(snapshot.Members);
+    }
+
+    [Fact]
+    public async Task Account_kind_display_name_and_class_survive_reopen_and_unset_reads_as_unset()
+    {
+        await using (var store = Open())
+        {
+            var w = store.Writer;
+            await w.SetAccountAsync(new AccountSpec("acme") { Kind = AccountKind.Project, DisplayName = "Acme Corp", OrganisationClass = OrganisationClass.Enterprise });
+            await w.SetAccountAsync(new AccountSpec("uni-a") { OrganisationClass = OrganisationClass.Academic });
+            await w.SetAccountAsync(new AccountSpec("uni-a/vision") { Kind = AccountKind.Organisation, DisplayName = "Vision Lab" });
+            await w.SetAccountAsync(new AccountSpec("uni-a/nlp"));
+            // Replacing an account replaces its labels too: SetAccount writes the whole account.
+            await w.SetAccountAsync(new AccountSpec("uni-a") { OrganisationClass = OrganisationClass.Government, Shares = 2 });
+            await Assert.ThrowsAsync<StoreException>(() => w.SetAccountAsync(new AccountSpec("uni-b") { DisplayName = " " }));
+            await Assert.ThrowsAsync<StoreException>(() => w.SetAccountAsync(new AccountSpec("uni-b") { Kind = (AccountKind)7 }));
+        }
+        await using (var store = Open())
+        {
+            var accounts = (await store.LoadAsync(T0)).Accounts.ToDictionary(a => a.Path);
+            Assert.Equal((AccountKind.Project, "Acme Corp", OrganisationClass.Enterprise),
+                (accounts["acme"].Kind, accounts["acme"].DisplayName, accounts["acme"].OrganisationClass));
+            Assert.Equal(((AccountKind?)null, (string?)null, OrganisationClass.Government, 2),
+                (accounts["uni-a"].Kind, accounts["uni-a"].DisplayName, accounts["uni-a"].OrganisationClass, accounts["uni-a"].Shares));
+            Assert.Equal((AccountKind.Organisation, "Vision Lab", (OrganisationClass?)null),
+                (accounts["uni-a/vision"].Kind, accounts["uni-a/vision"].DisplayName, accounts["uni-a/vision"].OrganisationClass));
+            Assert.Equal(((AccountKind?)null, (string?)null, (OrganisationClass?)null),
+                (accounts["uni-a/nlp"].Kind, accounts["uni-a/nlp"].DisplayName, accounts["uni-a/nlp"].OrganisationClass));
+            Assert.DoesNotContain("uni-b", accounts.Keys);
+        }
     }
 
     [Fact]

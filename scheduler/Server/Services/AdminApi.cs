@@ -232,13 +232,39 @@ internal sealed class AdminApi(SchedulerCore core, MekongStore store, Authentica
             };
             budget = new Policy.Budget((long)Math.Round(b.GpuHours), period, b.OnExhausted == OnExhausted.Scavenge ? BudgetAction.Scavenge : BudgetAction.Hold);
         }
-        return new AccountSpec(a.Path)
+        var spec = new AccountSpec(a.Path)
         {
             Shares = a.Shares == 0 ? 1 : (int)Math.Min(a.Shares, 1_000_000),
             Guarantee = guarantee,
             Limit = limit,
             Budget = budget,
             PriorityPreemption = a.AllowPriorityPreemption,
+        };
+        var kind = a.Kind switch
+        {
+            Mekong.Api.V1.AccountKind.Unspecified => (Policy.AccountKind?)null,
+            Mekong.Api.V1.AccountKind.Organisation => Policy.AccountKind.Organisation,
+            Mekong.Api.V1.AccountKind.Project => Policy.AccountKind.Project,
+            _ => throw SubmitValidator.Invalid("account.kind", "must be ORGANISATION or PROJECT (the root is implicit)"),
+        };
+        if (a.DisplayName.Length > 256 || a.DisplayName.Any(char.IsControl))
+            throw SubmitValidator.Invalid("account.display_name", "must be at most 256 characters, without control characters");
+        var organisationClass = a.OrganisationClass switch
+        {
+            Mekong.Api.V1.OrganisationClass.Unspecified => (Policy.OrganisationClass?)null,
+            Mekong.Api.V1.OrganisationClass.Academic => Policy.OrganisationClass.Academic,
+            Mekong.Api.V1.OrganisationClass.Government => Policy.OrganisationClass.Government,
+            Mekong.Api.V1.OrganisationClass.Enterprise => Policy.OrganisationClass.Enterprise,
+            _ => throw SubmitValidator.Invalid("account.organisation_class", "must be ACADEMIC, GOVERNMENT or ENTERPRISE"),
+        };
+        // A value equal to its default is stored as "not set", so that a client writing back what it read (the
+        // CLI's read-modify-write) does not pin a default. The class is returned as set, never as inherited,
+        // for the same reason: pinning an inherited class would cut it off from its parent's.
+        return spec with
+        {
+            Kind = kind == ProtoMapping.InferredKind(a.Path) ? null : kind,
+            DisplayName = a.DisplayName.Trim() is { Length: > 0 } name && name != spec.Name ? name : null,
+            OrganisationClass = organisationClass,
         };
     }
 }

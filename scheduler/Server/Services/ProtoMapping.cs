@@ -182,14 +182,25 @@ internal static class ProtoMapping
         return n;
     }
 
+    /// <summary>An account's kind when none is set: organisations at depth 1, projects deeper.</summary>
+    public static AccountKind InferredKind(string path) =>
+        path.Contains('/', StringComparison.Ordinal) ? AccountKind.Project : AccountKind.Organisation;
+
     public static V1.Account ToProto(AccountView view)
     {
         var spec = view.Spec ?? new AccountSpec(view.Path);
         var a = new V1.Account
         {
             Path = view.Path,
-            Kind = view.Path.Length == 0 ? V1.AccountKind.Root : view.Path.Contains('/', StringComparison.Ordinal) ? V1.AccountKind.Project : V1.AccountKind.Organisation,
-            DisplayName = view.Path.Length == 0 ? "root" : spec.Name,
+            Kind = view.Path.Length == 0 ? V1.AccountKind.Root : (spec.Kind ?? InferredKind(view.Path)) == AccountKind.Project ? V1.AccountKind.Project : V1.AccountKind.Organisation,
+            DisplayName = view.Path.Length == 0 ? "root" : spec.DisplayName ?? spec.Name,
+            OrganisationClass = spec.OrganisationClass switch
+            {
+                OrganisationClass.Academic => V1.OrganisationClass.Academic,
+                OrganisationClass.Government => V1.OrganisationClass.Government,
+                OrganisationClass.Enterprise => V1.OrganisationClass.Enterprise,
+                _ => V1.OrganisationClass.Unspecified,
+            },
             Shares = (uint)spec.Shares,
             AllowPriorityPreemption = spec.PriorityPreemption,
             DecayedUsage = view.DecayedUsage,
