@@ -12,6 +12,8 @@ public sealed partial class MekongStore
         start_time, end_time, allocated_type, allocations, borrowing, preemption_count, exit_code, reason
         """;
 
+    private const string TokenColumns = "id, name, subject, roles, created_at, revoked_at, expires_at";
+
     private const string UsageColumns = "job_id, project, user_name, gpu_type, gpus, borrowing, start_time, end_time";
 
     /// <summary>Everything needed to rebuild the policy core, in one consistent read: accounts (parents
@@ -101,7 +103,9 @@ public sealed partial class MekongStore
             $"SELECT {UsageColumns} FROM usage_records WHERE start_time < @p1 AND (end_time IS NULL OR end_time > @p0) ORDER BY start_time, job_id",
             cancellationToken, from.UtcTicks, to.UtcTicks).ConfigureAwait(false), cancellationToken);
 
-    /// <summary>The live (not revoked) token whose secret is <paramref name="secret"/>, looked up by its hash.</summary>
+    /// <summary>The token whose secret is <paramref name="secret"/>, looked up by its hash, unless it is revoked. An
+    /// expired token is returned: the store has no clock of its own, so the caller compares
+    /// <see cref="ApiToken.Expires"/> with its own (<see cref="ApiToken.IsExpired"/>).</summary>
     public Task<ApiToken?> FindTokenAsync(string secret, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(secret);
@@ -109,7 +113,7 @@ public sealed partial class MekongStore
         return ReadAsync(async (c, t) =>
         {
             var tokens = await ListAsync(c, t, ReadToken,
-                "SELECT id, name, subject, roles, created_at, revoked_at FROM api_tokens WHERE secret_hash = @p0 AND revoked_at IS NULL",
+                $"SELECT {TokenColumns} FROM api_tokens WHERE secret_hash = @p0 AND revoked_at IS NULL",
                 cancellationToken, hash).ConfigureAwait(false);
             return tokens.Count == 0 ? null : tokens[0];
         }, cancellationToken);
@@ -118,7 +122,7 @@ public sealed partial class MekongStore
     /// <summary>Every token, revoked ones included (no secrets: the store has none).</summary>
     public Task<IReadOnlyList<ApiToken>> ListTokensAsync(CancellationToken cancellationToken = default) =>
         ReadAsync<IReadOnlyList<ApiToken>>(async (c, t) => await ListAsync(c, t, ReadToken,
-            "SELECT id, name, subject, roles, created_at, revoked_at FROM api_tokens ORDER BY created_at, id", cancellationToken).ConfigureAwait(false),
+            $"SELECT {TokenColumns} FROM api_tokens ORDER BY created_at, id", cancellationToken).ConfigureAwait(false),
             cancellationToken);
 
     // ------------------------------------------------------------------ row mapping
@@ -181,5 +185,8 @@ public sealed partial class MekongStore
 
     private static ApiToken ReadToken(DbDataReader r) =>
         new(r.GetString(0), r.GetString(1), r.GetString(2), StoreCodec.StringList(r.GetString(3)), StoreCodec.Time(Long(r, 4)),
-            NullableLong(r, 5) is { } revoked ? StoreCodec.Time(revoked) : null);
+            NullableLong(r, 5) is { } revoked ? StoreCodec.Time(revoked) : null)
+        {
+            Expires = NullableLong(r, 6) is { } expires ? StoreCodec.Time(expires) : null,
+        };
 }

@@ -205,6 +205,22 @@ public sealed class EndToEndTests : IClassFixture<SchedulerFixture>, IDisposable
     }
 
     [Fact]
+    public void AdminTokensWithATtl()
+    {
+        var issued = Ok("admin", "tokens", "issue", "ttl-user", "--description", "a week", "--ttl", "7d");
+        Assert.Contains(", expires ", issued.Error, StringComparison.Ordinal);
+        var token = Assert.Single(ParseArray<ApiToken>(Ok("admin", "tokens", "list", "--user", "ttl-user", "--json").Output));
+        Assert.Equal(TimeSpan.FromDays(7), token.ExpiresAt.ToDateTimeOffset() - token.CreatedAt.ToDateTimeOffset());
+        // EXPIRES is relative to now, to the hour: a week less the moments since issuing.
+        var row = Assert.Single(Ok("admin", "tokens", "list", "--user", "ttl-user").Lines, l => l.StartsWith(token.Id, StringComparison.Ordinal));
+        Assert.Matches(@" in (7d|6d23h) ", row);
+
+        OneLineError(_cli.Run("admin", "tokens", "issue", "ttl-user", "--ttl", "0s"), 1, "mekong: invalid argument: ttl: must be positive");
+        OneLineError(_cli.Run("admin", "tokens", "issue", "ttl-user", "--ttl", "400d"), 1, "mekong: invalid argument: ttl: must be at most 366 days");
+        Assert.Single(ParseArray<ApiToken>(Ok("admin", "tokens", "list", "--user", "ttl-user", "--include-revoked", "--json").Output));
+    }
+
+    [Fact]
     public void AdminNodes()
     {
         Assert.Equal("no nodes", Ok("admin", "nodes", "list").Output.Trim());

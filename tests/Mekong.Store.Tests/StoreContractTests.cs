@@ -102,12 +102,16 @@ public abstract class StoreContractTests
         ExecuteRaw("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL)");
         ExecuteRaw("INSERT INTO schema_version (version, description, applied_at) VALUES (1, 'initial', 0)");
         ExecuteRaw("INSERT INTO accounts (path, parent, shares, guarantees, limits, priority_preemption, updated_at) VALUES ('uni-a', '', 2, '{}', '{}', 0, 0)");
+        var secret = TokenSecret.NewSecret();
+        ExecuteRaw($"INSERT INTO api_tokens (id, secret_hash, name, subject, roles, created_at, revoked_at) VALUES ('tok_old', '{TokenSecret.Hash(secret)}', 'old', 'alice', '[]', 0, NULL)");
 
         await using var store = Open();
         Assert.Equal(1, store.PreviousSchemaVersion);
         var account = Assert.Single((await store.LoadAsync(T0)).Accounts);
         Assert.Equal(("uni-a", 2), (account.Path, account.Shares));
         Assert.Equal(((AccountKind?)null, (string?)null, (OrganisationClass?)null), (account.Kind, account.DisplayName, account.OrganisationClass));
+        var token = await store.FindTokenAsync(secret);
+        Assert.Equal(("tok_old", (DateTimeOffset?)null), (token!.Id, token.Expires));
     }
 
     // ------------------------------------------------------------------ jobs
@@ -413,6 +417,35 @@ public abstract class StoreContractTests
         Assert.Null(await store.FindTokenAsync(issued.Secret));
         await Assert.ThrowsAsync<StoreException>(() => store.Writer.RevokeTokenAsync(issued.Token.Id));
         Assert.True(Assert.Single(await store.ListTokensAsync()).IsRevoked);
+    }
+
+    [Fact]
+    public async Task A_token_issued_with_a_lifetime_keeps_its_expiry_across_reopen()
+    {
+        IssuedToken brief, forever;
+        await using (var store = Open())
+        {
+            brief = await store.Writer.IssueTokenAsync("ci", "alice", [], TimeSpan.FromDays(7));
+            forever = await store.Writer.IssueTokenAsync("agent", "node-1", ["agent"]);
+            await Assert.ThrowsAsync<StoreException>(() => store.Writer.IssueTokenAsync("bad", "alice", [], TimeSpan.Zero));
+            await Assert.ThrowsAsync<StoreException>(() => store.Writer.IssueTokenAsync("bad", "alice", [], TimeSpan.FromSeconds(-1)));
+        }
+        Assert.Equal(T0.AddDays(7), brief.Token.Expires);
+        Assert.Null(forever.Token.Expires);
+        _time.Now = T0.AddDays(8);
+        await using (var store = Open())
+        {
+            // The store returns an expired token with its expiry: the caller's clock decides (see the Authenticator).
+            var found = await store.FindTokenAsync(brief.Secret);
+            Assert.Equal(T0.AddDays(7), found!.Expires);
+            Assert.True(found.IsExpired(_time.Now));
+            Assert.False(found.IsExpired(T0.AddDays(7) - TimeSpan.FromTicks(1)));
+            Assert.True(found.IsExpired(T0.AddDays(7)));
+            Assert.Null((await store.FindTokenAsync(forever.Secret))!.Expires);
+            var listed = (await store.ListTokensAsync()).ToDictionary(t => t.Id);
+            Assert.Equal((T0.AddDays(7), (DateTimeOffset?)null), (listed[brief.Token.Id].Expires, listed[forever.Token.Id].Expires));
+            Assert.Equal(2, listed.Count);
+        }
     }
 
     // ------------------------------------------------------------------ restart

@@ -238,6 +238,7 @@ internal static class ProtoMapping
             CreatedAt = Timestamp.FromDateTimeOffset(token.Created),
             Revoked = token.IsRevoked,
         };
+        if (token.Expires is { } expires) t.ExpiresAt = Timestamp.FromDateTimeOffset(expires);
         t.Roles.AddRange(token.Roles);
         return t;
     }

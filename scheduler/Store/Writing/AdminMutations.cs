@@ -101,9 +101,9 @@ internal sealed class IssueToken(IssuedToken issued) : Mutation<IssuedToken>
     {
         var t = issued.Token;
         session.Execute("""
-            INSERT INTO api_tokens (id, secret_hash, name, subject, roles, created_at, revoked_at)
-            VALUES (@p0, @p1, @p2, @p3, @p4, @p5, NULL)
-            """, t.Id, TokenSecret.Hash(issued.Secret), t.Name, t.Subject, StoreCodec.Json(t.Roles), t.Created.UtcTicks);
+            INSERT INTO api_tokens (id, secret_hash, name, subject, roles, created_at, revoked_at, expires_at)
+            VALUES (@p0, @p1, @p2, @p3, @p4, @p5, NULL, @p6)
+            """, t.Id, TokenSecret.Hash(issued.Secret), t.Name, t.Subject, StoreCodec.Json(t.Roles), t.Created.UtcTicks, t.Expires?.UtcTicks);
     }
 }
 
