@@ -9,7 +9,7 @@ public sealed partial class MekongStore
     private const string JobColumns = """
         id, project, user_name, name, nodes, gpus_per_node, gpu_type, walltime, cpu_per_node, memory_mb_per_node,
         priority, preemptible, grace_period, requeue, command, env, working_dir, image, state, submit_time,
-        start_time, end_time, allocated_type, allocations, borrowing, preemption_count, exit_code, reason
+        start_time, end_time, allocated_type, allocations, borrowing, preemption_count, exit_code, reason, cancelled_by
         """;
 
     private const string TokenColumns = "id, name, subject, roles, created_at, revoked_at, expires_at";
@@ -167,7 +167,9 @@ public sealed partial class MekongStore
             PreemptionCount = Int(r, 25),
         };
         var command = new JobCommand(StoreCodec.StringList(r.GetString(14)), StoreCodec.StringMap(r.GetString(15)), NullableString(r, 16), NullableString(r, 17));
-        return new StoredJob(spec, command, JobStates.Parse(r.GetString(18)))
+        var state = JobStates.Parse(r.GetString(18));
+        var reason = NullableString(r, 27);
+        return new StoredJob(spec, command, state)
         {
             StartTime = NullableLong(r, 20) is { } s ? StoreCodec.Time(s) : null,
             EndTime = NullableLong(r, 21) is { } e ? StoreCodec.Time(e) : null,
@@ -175,8 +177,21 @@ public sealed partial class MekongStore
             Allocations = StoreCodec.Allocations(NullableString(r, 23)),
             Borrowing = Int(r, 24) != 0,
             ExitCode = r.IsDBNull(26) ? null : Int(r, 26),
-            Reason = NullableString(r, 27),
+            Reason = reason,
+            CancelledBy = NullableString(r, 28) ?? LegacyCancelledBy(state, reason),
         };
+    }
+
+    /// <summary>Who cancelled a job cancelled before schema version 4, which had no <c>cancelled_by</c> column: the
+    /// scheduler wrote "cancelled by X" or "cancelled by X: why" as its reason. Rows written since have the column
+    /// (NULL there and a reason of another form means the scheduler cancelled it), so this reads old rows only.</summary>
+    internal static string? LegacyCancelledBy(JobState state, string? reason)
+    {
+        const string prefix = "cancelled by ";
+        if (state != JobState.Cancelled || reason is null || !reason.StartsWith(prefix, StringComparison.Ordinal)) return null;
+        var rest = reason[prefix.Length..];
+        var colon = rest.IndexOf(':', StringComparison.Ordinal);
+        return colon < 0 ? rest : rest[..colon];
     }
 
     private static UsageRecord ReadUsage(DbDataReader r) =>

@@ -104,6 +104,12 @@ public abstract class StoreContractTests
         ExecuteRaw("INSERT INTO accounts (path, parent, shares, guarantees, limits, priority_preemption, updated_at) VALUES ('uni-a', '', 2, '{}', '{}', 0, 0)");
         var secret = TokenSecret.NewSecret();
         ExecuteRaw($"INSERT INTO api_tokens (id, secret_hash, name, subject, roles, created_at, revoked_at) VALUES ('tok_old', '{TokenSecret.Hash(secret)}', 'old', 'alice', '[]', 0, NULL)");
+        foreach (var (id, state, reason) in new[] { (1, "cancelled", "cancelled by bob: wrong data"), (2, "cancelled", "cancelled by carol"), (3, "failed", "cancelled by nobody") })
+            ExecuteRaw($$"""
+                INSERT INTO jobs (id, project, user_name, name, nodes, gpus_per_node, walltime, cpu_per_node, memory_mb_per_node, priority,
+                    preemptible, grace_period, requeue, command, env, state, submit_time, borrowing, preemption_count, reason)
+                VALUES ({{id}}, 'uni-a', 'alice', 'old', 1, 1, {{TimeSpan.TicksPerHour}}, 0, 0, 'normal', 0, 0, 1, '[]', '{}', '{{state}}', 0, 0, 0, '{{reason}}')
+                """);
 
         await using var store = Open();
         Assert.Equal(1, store.PreviousSchemaVersion);
@@ -112,6 +118,11 @@ public abstract class StoreContractTests
         Assert.Equal(((AccountKind?)null, (string?)null, (OrganisationClass?)null), (account.Kind, account.DisplayName, account.OrganisationClass));
         var token = await store.FindTokenAsync(secret);
         Assert.Equal(("tok_old", (DateTimeOffset?)null), (token!.Id, token.Expires));
+        // Jobs cancelled then have no cancelled_by: the canceller is read from the reason text they were written with.
+        Assert.Equal("bob", (await store.GetJobAsync(new JobId(1)))!.CancelledBy);
+        Assert.Equal("carol", (await store.GetJobAsync(new JobId(2)))!.CancelledBy);
+        Assert.Null((await store.GetJobAsync(new JobId(3)))!.CancelledBy);
+        Assert.Equal("cancelled by bob: wrong data", (await store.GetJobAsync(new JobId(1)))!.Reason);
     }
 
     // ------------------------------------------------------------------ jobs
@@ -183,6 +194,40 @@ public abstract class StoreContractTests
             // Ids continue after the highest stored one.
             var next = await store.Writer.SubmitAsync(Job("after-restart"), Train);
             Assert.Equal(d.Id.Value + 1, next.Id.Value);
+        }
+    }
+
+    [Fact]
+    public async Task Who_cancelled_a_job_is_stored_apart_from_the_reason_and_survives_reopen()
+    {
+        JobSpec byUser, whileRunning, byScheduler, failed;
+        await using (var store = Open())
+        {
+            var w = store.Writer;
+            await SeedTree(w);
+            byUser = await w.SubmitAsync(Job("by-user"), Train);
+            whileRunning = await w.SubmitAsync(Job("while-running"), Train);
+            byScheduler = await w.SubmitAsync(Job("by-scheduler"), Train);
+            failed = await w.SubmitAsync(Job("failed"), Train);
+            // A name with a colon: the reason text alone could not say where the name ends.
+            await w.TransitionAsync(JobTransition.Cancelled(byUser.Id, T0.AddMinutes(1), "ops:carol", "cancelled by ops:carol: wrong data"));
+            await w.TransitionAsync(JobTransition.Started(whileRunning.Id, T0.AddMinutes(1), [new("n1", 1)], "h100", false));
+            await w.TransitionAsync(JobTransition.Cancelled(whileRunning.Id, T0.AddMinutes(2), "alice"));
+            await w.TransitionAsync(JobTransition.Ended(byScheduler.Id, JobState.Cancelled, T0.AddMinutes(2), reason: "project 'uni-a/vision' does not exist"));
+            await w.TransitionAsync(JobTransition.Started(failed.Id, T0.AddMinutes(1), [new("n2", 1)], "h100", false));
+            await w.TransitionAsync(JobTransition.Ended(failed.Id, JobState.Failed, T0.AddMinutes(2), 1, "exit code 1"));
+            await Assert.ThrowsAsync<StoreException>(() => w.TransitionAsync(JobTransition.Ended(failed.Id, JobState.Failed, T0, 1) with { CancelledBy = "bob" }));
+            await Assert.ThrowsAsync<StoreException>(() => w.TransitionAsync(JobTransition.Cancelled(failed.Id, T0, " ")));
+        }
+        await using (var store = Open())
+        {
+            var user = await store.GetJobAsync(byUser.Id);
+            Assert.Equal(("ops:carol", "cancelled by ops:carol: wrong data"), (user!.CancelledBy, user.Reason));
+            Assert.Equal(("alice", (string?)null), ((await store.GetJobAsync(whileRunning.Id))!.CancelledBy, (await store.GetJobAsync(whileRunning.Id))!.Reason));
+            Assert.Null((await store.GetJobAsync(byScheduler.Id))!.CancelledBy);
+            Assert.Null((await store.GetJobAsync(failed.Id))!.CancelledBy);
+            var listed = (await store.ListJobsAsync(new JobQuery(null, [JobState.Cancelled], null, null, 10))).ToDictionary(j => j.Id);
+            Assert.Equal(["ops:carol", "alice", null], new[] { byUser.Id, whileRunning.Id, byScheduler.Id }.Select(id => listed[id].CancelledBy));
         }
     }
 

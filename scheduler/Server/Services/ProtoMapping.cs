@@ -97,8 +97,7 @@ internal static class ProtoMapping
                 a.GpuIndices.AddRange(job.Allocations[rank].GpuIndices.Select(i => (uint)i));
                 result.Allocations.Add(a);
             }
-        if (job.State == Store.JobState.Cancelled && job.Reason is { } r && r.StartsWith("cancelled by ", StringComparison.Ordinal))
-            result.CancelledBy = r["cancelled by ".Length..].Split(':')[0];
+        if (job.State == Store.JobState.Cancelled && job.CancelledBy is { } by) result.CancelledBy = by;
         if (explanation is not null && job.State.IsWaiting()) result.Explanation = ToProto(explanation, computedAt);
         return result;
     }
