@@ -28,7 +28,7 @@ internal static class AdminAccountsVerb
         var path = new Argument<string?>("path") { Description = "top of the subtree; default the whole tree", Arity = ArgumentArity.ZeroOrOne };
         var depth = new Option<uint>("--depth") { Description = "levels below the path; 0 means all", HelpName = "N" };
         var json = VerbHost.JsonOption();
-        var verb = new Command("list", "list the account tree with shares, guarantees, limits, budgets and GPUs in use");
+        var verb = new Command("list", "list the account tree with names, kinds, classes, shares, guarantees, limits, budgets and GPUs in use");
         verb.Arguments.Add(path);
         verb.Options.Add(depth);
         verb.Options.Add(json);
@@ -43,10 +43,12 @@ internal static class AdminAccountsVerb
                 return ExitCodes.Success;
             }
 
-            var table = new Table("PATH", "KIND", "SHARES", "GUARANTEE", "LIMIT", "BUDGET", "IN USE");
+            // CLASS is the class as set; "-" means inherited from the parent (a row above it in the tree).
+            var table = new Table("PATH", "NAME", "KIND", "CLASS", "SHARES", "GUARANTEE", "LIMIT", "BUDGET", "IN USE");
             foreach (var a in response.Accounts)
             {
-                table.Add(a.Path.Length == 0 ? "/" : a.Path, EnumWords.Of(a.Kind), a.Shares == 0 ? "1" : a.Shares.ToString(CultureInfo.InvariantCulture),
+                table.Add(a.Path.Length == 0 ? "/" : a.Path, a.DisplayName, EnumWords.Of(a.Kind), EnumWords.Of(a.OrganisationClass),
+                    a.Shares == 0 ? "1" : a.Shares.ToString(CultureInfo.InvariantCulture),
                     string.Join(' ', a.Quotas.Where(q => q.Guarantee > 0).Select(q => $"{q.GpuType}={q.Guarantee}")),
                     string.Join(' ', a.Quotas.Where(q => q.HasLimit).Select(q => $"{q.GpuType}={q.Limit}")),
                     Budget(a.Budget),
@@ -73,9 +75,9 @@ internal static class AdminAccountsVerb
         var budgetPeriod = VerbOptions.Word<BudgetPeriod>("--budget-period", "budget period");
         var onExhausted = VerbOptions.Word<OnExhausted>("--on-exhausted", "what new jobs do when the budget is spent");
         var priorityPreemption = new Option<bool?>("--priority-preemption") { Description = "whether the project's high jobs may preempt its own low jobs (true|false)", HelpName = "BOOL" };
-        var organisationClass = VerbOptions.Word<OrganisationClass>("--class", "organisation class for the rate card");
+        var organisationClass = VerbOptions.Word<OrganisationClass>("--class", "organisation class for the rate card; default inherited from the parent");
         var kind = VerbOptions.Word<AccountKind>("--kind", "account kind; default from depth");
-        var displayName = new Option<string?>("--display-name") { Description = "display name" };
+        var displayName = new Option<string?>("--display-name") { Description = "display name; default the last path segment", HelpName = "NAME" };
         var json = VerbHost.JsonOption();
         var verb = new Command("set", "create an account or change it: mekong admin accounts set uni-a/vision --guarantee h100=8 --limit h100=16");
         verb.Arguments.Add(path);

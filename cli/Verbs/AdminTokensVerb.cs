@@ -24,7 +24,7 @@ internal static class AdminTokensVerb
     {
         var user = new Argument<string>("user") { Description = "the user the token acts as" };
         var description = new Option<string?>("--description") { Description = "what the token is for" };
-        var ttl = VerbOptions.Duration("--ttl", "lifetime (30d, 12h); default no expiry");
+        var ttl = VerbOptions.Duration("--ttl", "lifetime (7d, 12h; at most the server's maximum, a year by default); default no expiry");
         var roles = new Option<string[]>("--role") { Description = "role the token carries beyond the user's memberships: admin or agent (repeatable)", HelpName = "ROLE" };
         roles.AcceptOnlyFromAmong("admin", "agent");
         var json = VerbHost.JsonOption();
@@ -45,7 +45,8 @@ internal static class AdminTokensVerb
             else
             {
                 await context.Output.WriteLineAsync(response.Secret).ConfigureAwait(false);
-                await context.Error.WriteLineAsync($"token {response.Token.Id} for {response.Token.User}; the secret above is shown only now").ConfigureAwait(false);
+                var expires = response.Token.ExpiresAt is { } at ? $", expires {JobText.TimeAndRelative(at, context.Now)}" : "";
+                await context.Error.WriteLineAsync($"token {response.Token.Id} for {response.Token.User}{expires}; the secret above is shown only now").ConfigureAwait(false);
             }
 
             return ExitCodes.Success;

@@ -52,7 +52,7 @@ public sealed class SchedulerHost : IAsyncDisposable
     public static async Task<SchedulerHost> StartAsync(SchedulerOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var time = TimeProvider.System;
+        var time = options.Time ?? TimeProvider.System;
         var store = MekongStore.Open(options.Store, time);
         try
         {
@@ -89,7 +89,7 @@ public sealed class SchedulerHost : IAsyncDisposable
             var stopping = new CancellationTokenSource();
             app.MapRpcServices(rpc,
                 new JobApi(core, store, auth, access, events, logs, options, time).Definition(),
-                new AdminApi(core, store, auth, access).Definition(),
+                new AdminApi(core, store, auth, access, options).Definition(),
                 new AgentApi(core, auth, logs, options, logger, stopping.Token).Definition());
             app.MapGet("/healthz", () => "ok");
             await app.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -25,6 +25,10 @@ public sealed class SchedulerOptions
     /// <summary>Longest walltime a job may ask for.</summary>
     public TimeSpan MaxWalltime { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>Longest lifetime an API token may be issued with (IssueToken's ttl); a token issued without one
+    /// never expires.</summary>
+    public TimeSpan MaxTokenTtl { get; set; } = TimeSpan.FromDays(366);
+
     /// <summary>Walltime of a job submitted without one; null makes spec.walltime required.</summary>
     public TimeSpan? DefaultWalltime { get; set; }
 
@@ -46,6 +50,10 @@ public sealed class SchedulerOptions
     /// <summary>Where job output forwarded by the agents is kept; null puts it in "logs" beside a SQLite store
     /// file, or in ./.mekong/logs for PostgreSQL.</summary>
     public string? LogDirectory { get; set; }
+
+    /// <summary>The clock everything in the scheduler reads (the core, the store's timestamps, token expiry);
+    /// null for the system clock. Tests pass one they move by hand.</summary>
+    public TimeProvider? Time { get; set; }
 
     /// <summary>Policy settings (fair-share half-life, reservations, …); null for the defaults.</summary>
     public Policy.PolicySettings? Policy { get; set; }

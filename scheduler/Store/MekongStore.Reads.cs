@@ -9,8 +9,10 @@ public sealed partial class MekongStore
     private const string JobColumns = """
         id, project, user_name, name, nodes, gpus_per_node, gpu_type, walltime, cpu_per_node, memory_mb_per_node,
         priority, preemptible, grace_period, requeue, command, env, working_dir, image, state, submit_time,
-        start_time, end_time, allocated_type, allocations, borrowing, preemption_count, exit_code, reason
+        start_time, end_time, allocated_type, allocations, borrowing, preemption_count, exit_code, reason, cancelled_by
         """;
+
+    private const string TokenColumns = "id, name, subject, roles, created_at, revoked_at, expires_at";
 
     private const string UsageColumns = "job_id, project, user_name, gpu_type, gpus, borrowing, start_time, end_time";
 
@@ -23,7 +25,8 @@ public sealed partial class MekongStore
         ReadAsync(async (c, t) =>
         {
             var accounts = await ListAsync(c, t, ReadAccount, """
-                SELECT path, shares, guarantees, limits, budget_gpu_hours, budget_period, budget_action, priority_preemption
+                SELECT path, shares, guarantees, limits, budget_gpu_hours, budget_period, budget_action, priority_preemption,
+                    kind, display_name, organisation_class
                 FROM accounts
                 """, cancellationToken).ConfigureAwait(false);
             // A parent's path is a prefix of its children's: depth, then name, puts parents first.
@@ -100,7 +103,9 @@ public sealed partial class MekongStore
             $"SELECT {UsageColumns} FROM usage_records WHERE start_time < @p1 AND (end_time IS NULL OR end_time > @p0) ORDER BY start_time, job_id",
             cancellationToken, from.UtcTicks, to.UtcTicks).ConfigureAwait(false), cancellationToken);
 
-    /// <summary>The live (not revoked) token whose secret is <paramref name="secret"/>, looked up by its hash.</summary>
+    /// <summary>The token whose secret is <paramref name="secret"/>, looked up by its hash, unless it is revoked. An
+    /// expired token is returned: the store has no clock of its own, so the caller compares
+    /// <see cref="ApiToken.Expires"/> with its own (<see cref="ApiToken.IsExpired"/>).</summary>
     public Task<ApiToken?> FindTokenAsync(string secret, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(secret);
@@ -108,7 +113,7 @@ public sealed partial class MekongStore
         return ReadAsync(async (c, t) =>
         {
             var tokens = await ListAsync(c, t, ReadToken,
-                "SELECT id, name, subject, roles, created_at, revoked_at FROM api_tokens WHERE secret_hash = @p0 AND revoked_at IS NULL",
+                $"SELECT {TokenColumns} FROM api_tokens WHERE secret_hash = @p0 AND revoked_at IS NULL",
                 cancellationToken, hash).ConfigureAwait(false);
             return tokens.Count == 0 ? null : tokens[0];
         }, cancellationToken);
@@ -117,7 +122,7 @@ public sealed partial class MekongStore
     /// <summary>Every token, revoked ones included (no secrets: the store has none).</summary>
     public Task<IReadOnlyList<ApiToken>> ListTokensAsync(CancellationToken cancellationToken = default) =>
         ReadAsync<IReadOnlyList<ApiToken>>(async (c, t) => await ListAsync(c, t, ReadToken,
-            "SELECT id, name, subject, roles, created_at, revoked_at FROM api_tokens ORDER BY created_at, id", cancellationToken).ConfigureAwait(false),
+            $"SELECT {TokenColumns} FROM api_tokens ORDER BY created_at, id", cancellationToken).ConfigureAwait(false),
             cancellationToken);
 
     // ------------------------------------------------------------------ row mapping
@@ -140,6 +145,9 @@ public sealed partial class MekongStore
         Limit = StoreCodec.IntMap(r.GetString(3)),
         Budget = r.IsDBNull(4) ? null : new Budget(Long(r, 4), StoreCodec.Period(r.GetString(5)), StoreCodec.Action(r.GetString(6))),
         PriorityPreemption = Int(r, 7) != 0,
+        Kind = NullableString(r, 8) is { } kind ? StoreCodec.Kind(kind) : null,
+        DisplayName = NullableString(r, 9),
+        OrganisationClass = NullableString(r, 10) is { } oc ? StoreCodec.Class(oc) : null,
     };
 
     private static StoredNode ReadNode(DbDataReader r) =>
@@ -159,7 +167,9 @@ public sealed partial class MekongStore
             PreemptionCount = Int(r, 25),
         };
         var command = new JobCommand(StoreCodec.StringList(r.GetString(14)), StoreCodec.StringMap(r.GetString(15)), NullableString(r, 16), NullableString(r, 17));
-        return new StoredJob(spec, command, JobStates.Parse(r.GetString(18)))
+        var state = JobStates.Parse(r.GetString(18));
+        var reason = NullableString(r, 27);
+        return new StoredJob(spec, command, state)
         {
             StartTime = NullableLong(r, 20) is { } s ? StoreCodec.Time(s) : null,
             EndTime = NullableLong(r, 21) is { } e ? StoreCodec.Time(e) : null,
@@ -167,8 +177,21 @@ public sealed partial class MekongStore
             Allocations = StoreCodec.Allocations(NullableString(r, 23)),
             Borrowing = Int(r, 24) != 0,
             ExitCode = r.IsDBNull(26) ? null : Int(r, 26),
-            Reason = NullableString(r, 27),
+            Reason = reason,
+            CancelledBy = NullableString(r, 28) ?? LegacyCancelledBy(state, reason),
         };
+    }
+
+    /// <summary>Who cancelled a job cancelled before schema version 4, which had no <c>cancelled_by</c> column: the
+    /// scheduler wrote "cancelled by X" or "cancelled by X: why" as its reason. Rows written since have the column
+    /// (NULL there and a reason of another form means the scheduler cancelled it), so this reads old rows only.</summary>
+    internal static string? LegacyCancelledBy(JobState state, string? reason)
+    {
+        const string prefix = "cancelled by ";
+        if (state != JobState.Cancelled || reason is null || !reason.StartsWith(prefix, StringComparison.Ordinal)) return null;
+        var rest = reason[prefix.Length..];
+        var colon = rest.IndexOf(':', StringComparison.Ordinal);
+        return colon < 0 ? rest : rest[..colon];
     }
 
     private static UsageRecord ReadUsage(DbDataReader r) =>
@@ -177,5 +200,8 @@ public sealed partial class MekongStore
 
     private static ApiToken ReadToken(DbDataReader r) =>
         new(r.GetString(0), r.GetString(1), r.GetString(2), StoreCodec.StringList(r.GetString(3)), StoreCodec.Time(Long(r, 4)),
-            NullableLong(r, 5) is { } revoked ? StoreCodec.Time(revoked) : null);
+            NullableLong(r, 5) is { } revoked ? StoreCodec.Time(revoked) : null)
+        {
+            Expires = NullableLong(r, 6) is { } expires ? StoreCodec.Time(expires) : null,
+        };
 }

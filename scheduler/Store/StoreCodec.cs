@@ -92,5 +92,35 @@ internal static class StoreCodec
         _ => throw new StoreException($"unknown budget action '{s}' in the store"),
     };
 
+    public static string Text(AccountKind k) => k switch
+    {
+        AccountKind.Organisation => "organisation",
+        AccountKind.Project => "project",
+        _ => throw new ArgumentOutOfRangeException(nameof(k), k, "unknown account kind"),
+    };
+
+    public static AccountKind Kind(string s) => s switch
+    {
+        "organisation" => AccountKind.Organisation,
+        "project" => AccountKind.Project,
+        _ => throw new StoreException($"unknown account kind '{s}' in the store"),
+    };
+
+    public static string Text(OrganisationClass c) => c switch
+    {
+        OrganisationClass.Academic => "academic",
+        OrganisationClass.Government => "government",
+        OrganisationClass.Enterprise => "enterprise",
+        _ => throw new ArgumentOutOfRangeException(nameof(c), c, "unknown organisation class"),
+    };
+
+    public static OrganisationClass Class(string s) => s switch
+    {
+        "academic" => OrganisationClass.Academic,
+        "government" => OrganisationClass.Government,
+        "enterprise" => OrganisationClass.Enterprise,
+        _ => throw new StoreException($"unknown organisation class '{s}' in the store"),
+    };
+
     private sealed record AllocationJson(string Node, ulong Mask);
 }

@@ -149,6 +149,21 @@ public sealed class EndToEndTests : IClassFixture<SchedulerFixture>, IDisposable
         Assert.Equal((1u, false), (quota.Guarantee, quota.HasLimit));
         Assert.NotNull(nlp.Budget);
 
+        // Name, kind and class: set, shown in the table and in --json, and kept by a later set that does not name them.
+        Ok("admin", "accounts", "set", "uni-b", "--class", "government", "--display-name", "University B");
+        Ok("admin", "accounts", "set", "uni-b/nlp", "--kind", "organisation", "--display-name", "NLP Group");
+        Ok("admin", "accounts", "set", "uni-b/nlp", "--shares", "2");
+        var rows = Ok("admin", "accounts", "list", "uni-b").Lines;
+        Assert.Equal(["PATH", "NAME", "KIND", "CLASS", "SHARES"], rows[0].Split("  ", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[..5]);
+        Assert.Matches(@"^uni-b +University B +organisation +government +3 ", rows.Single(r => r.StartsWith("uni-b ", StringComparison.Ordinal)));
+        Assert.Matches(@"^uni-b/nlp +NLP Group +organisation +- +2 ", rows.Single(r => r.StartsWith("uni-b/nlp ", StringComparison.Ordinal)));
+        accounts = ParseArray<Account>(Ok("admin", "accounts", "list", "uni-b", "--json").Output);
+        var b = Assert.Single(accounts, a => a.Path == "uni-b");
+        Assert.Equal(("University B", AccountKind.Organisation, OrganisationClass.Government), (b.DisplayName, b.Kind, b.OrganisationClass));
+        nlp = Assert.Single(accounts, a => a.Path == "uni-b/nlp");
+        Assert.Equal(("NLP Group", AccountKind.Organisation, OrganisationClass.Unspecified, 2u), (nlp.DisplayName, nlp.Kind, nlp.OrganisationClass, nlp.Shares));
+        Ok("admin", "accounts", "set", "uni-b/nlp", "--kind", "project");
+
         OneLineError(_cli.Run("admin", "accounts", "set", "uni-b/big", "--guarantee", "h100=99"), 1, "mekong: failed precondition: ");
         Ok("admin", "accounts", "remove", "uni-b/nlp");
         OneLineError(_cli.Run("admin", "accounts", "list", "uni-b/nlp"), 1, "mekong: not found: account 'uni-b/nlp' does not exist");
@@ -187,6 +202,22 @@ public sealed class EndToEndTests : IClassFixture<SchedulerFixture>, IDisposable
         }
 
         Assert.Contains(ParseArray<ApiToken>(Ok("admin", "tokens", "list", "--include-revoked", "--json").Output), t => t.Id == token.Id && t.Revoked);
+    }
+
+    [Fact]
+    public void AdminTokensWithATtl()
+    {
+        var issued = Ok("admin", "tokens", "issue", "ttl-user", "--description", "a week", "--ttl", "7d");
+        Assert.Contains(", expires ", issued.Error, StringComparison.Ordinal);
+        var token = Assert.Single(ParseArray<ApiToken>(Ok("admin", "tokens", "list", "--user", "ttl-user", "--json").Output));
+        Assert.Equal(TimeSpan.FromDays(7), token.ExpiresAt.ToDateTimeOffset() - token.CreatedAt.ToDateTimeOffset());
+        // EXPIRES is relative to now, to the hour: a week less the moments since issuing.
+        var row = Assert.Single(Ok("admin", "tokens", "list", "--user", "ttl-user").Lines, l => l.StartsWith(token.Id, StringComparison.Ordinal));
+        Assert.Matches(@" in (7d|6d23h) ", row);
+
+        OneLineError(_cli.Run("admin", "tokens", "issue", "ttl-user", "--ttl", "0s"), 1, "mekong: invalid argument: ttl: must be positive");
+        OneLineError(_cli.Run("admin", "tokens", "issue", "ttl-user", "--ttl", "400d"), 1, "mekong: invalid argument: ttl: must be at most 366 days");
+        Assert.Single(ParseArray<ApiToken>(Ok("admin", "tokens", "list", "--user", "ttl-user", "--include-revoked", "--json").Output));
     }
 
     [Fact]

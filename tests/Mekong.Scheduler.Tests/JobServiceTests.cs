@@ -48,6 +48,21 @@ public sealed class JobServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Who_cancelled_a_job_is_kept_apart_from_the_note_and_survives_a_restart()
+    {
+        // An admin whose name has a colon: a note "cancelled by svc:ci: wrong data" cannot say where the name ends.
+        var ci = (await _s.Admin().IssueTokenAsync(new IssueTokenRequest { User = "svc:ci", Roles = { "admin" } })).Secret;
+        var job = (await _s.Jobs(_alice).SubmitJobAsync(TestScheduler.Job("uni-a/vision"))).Job;
+        var cancelled = (await _s.Jobs(ci).CancelJobAsync(new CancelJobRequest { Id = job.Id, Reason = "wrong data" })).Job;
+        Assert.Equal(("svc:ci", "cancelled by svc:ci: wrong data"), (cancelled.CancelledBy, cancelled.StateMessage));
+
+        await _s.RestartAsync();
+        var read = (await _s.Jobs().GetJobAsync(new GetJobRequest { Id = job.Id })).Job;
+        Assert.Equal((JobState.Cancelled, "svc:ci", "cancelled by svc:ci: wrong data"), (read.State, read.CancelledBy, read.StateMessage));
+        Assert.Contains((await _s.Jobs().ListJobsAsync(new ListJobsRequest { Project = "uni-a/vision" })).Jobs, j => j.Id == job.Id && j.CancelledBy == "svc:ci");
+    }
+
+    [Fact]
     public async Task Listing_pages_newest_first_and_filters_by_state()
     {
         var jobs = _s.Jobs(_alice);

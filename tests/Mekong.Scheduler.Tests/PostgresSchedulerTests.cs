@@ -48,6 +48,24 @@ public sealed class PostgresSchedulerTests : IAsyncLifetime
         Assert.Contains((await _s.Admin().ListNodesAsync(new ListNodesRequest())).Nodes, n => n.Name == "gpu-01");
     }
 
+    [Fact]
+    public async Task Account_labels_token_expiry_and_who_cancelled_survive_a_restart()
+    {
+        var admin = _s.Admin();
+        await admin.SetAccountAsync(new SetAccountRequest { Account = new Account { Path = "gov", Kind = AccountKind.Project, DisplayName = "Met Office", OrganisationClass = OrganisationClass.Government } });
+        var alice = await _s.ProjectWithMemberAsync("uni-a/vision", "alice");
+        var brief = await admin.IssueTokenAsync(new IssueTokenRequest { User = "alice", Ttl = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(TimeSpan.FromDays(2)) });
+        var job = (await _s.Jobs(alice).SubmitJobAsync(TestScheduler.Job("uni-a/vision"))).Job;
+        await _s.Jobs(brief.Secret).CancelJobAsync(new CancelJobRequest { Id = job.Id, Reason = "not needed" });
+
+        await _s.RestartAsync();
+        var gov = (await _s.Admin().GetAccountTreeAsync(new GetAccountTreeRequest { Path = "gov" })).Accounts.Single(a => a.Path == "gov");
+        Assert.Equal((AccountKind.Project, "Met Office", OrganisationClass.Government), (gov.Kind, gov.DisplayName, gov.OrganisationClass));
+        var token = (await _s.Admin().ListTokensAsync(new ListTokensRequest { User = "alice" })).Tokens.Single(t => t.Id == brief.Token.Id);
+        Assert.Equal(brief.Token.ExpiresAt, token.ExpiresAt);
+        Assert.Equal("alice", (await _s.Jobs(brief.Secret).GetJobAsync(new GetJobRequest { Id = job.Id })).Job.CancelledBy);
+    }
+
     private async Task ExecuteAsync(string sql)
     {
         await using var connection = new NpgsqlConnection(_server);

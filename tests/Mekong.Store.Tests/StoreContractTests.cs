@@ -2,6 +2,8 @@ using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text;
 using Mekong.Policy;
+using Mekong.Store.Backends;
+using Mekong.Store.Schema;
 using Mekong.Store.Writing;
 
 namespace Mekong.Store.Tests;
@@ -91,6 +93,38 @@ public abstract class StoreContractTests
         Assert.Contains("newer than this build", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Upgrades_a_version_1_database_and_its_rows_read_as_before()
+    {
+        // A database as version 1 of the schema left it, with rows written then.
+        await using (var dialect = SqlDialect.Create(StoreLocation.Parse(StoreString)))
+            foreach (var statement in Migrator.Statements(dialect.Expand(Migrator.All[0].Sql))) ExecuteRaw(statement);
+        ExecuteRaw("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+        ExecuteRaw("INSERT INTO schema_version (version, description, applied_at) VALUES (1, 'initial', 0)");
+        ExecuteRaw("INSERT INTO accounts (path, parent, shares, guarantees, limits, priority_preemption, updated_at) VALUES ('uni-a', '', 2, '{}', '{}', 0, 0)");
+        var secret = TokenSecret.NewSecret();
+        ExecuteRaw($"INSERT INTO api_tokens (id, secret_hash, name, subject, roles, created_at, revoked_at) VALUES ('tok_old', '{TokenSecret.Hash(secret)}', 'old', 'alice', '[]', 0, NULL)");
+        foreach (var (id, state, reason) in new[] { (1, "cancelled", "cancelled by bob: wrong data"), (2, "cancelled", "cancelled by carol"), (3, "failed", "cancelled by nobody") })
+            ExecuteRaw($$"""
+                INSERT INTO jobs (id, project, user_name, name, nodes, gpus_per_node, walltime, cpu_per_node, memory_mb_per_node, priority,
+                    preemptible, grace_period, requeue, command, env, state, submit_time, borrowing, preemption_count, reason)
+                VALUES ({{id}}, 'uni-a', 'alice', 'old', 1, 1, {{TimeSpan.TicksPerHour}}, 0, 0, 'normal', 0, 0, 1, '[]', '{}', '{{state}}', 0, 0, 0, '{{reason}}')
+                """);
+
+        await using var store = Open();
+        Assert.Equal(1, store.PreviousSchemaVersion);
+        var account = Assert.Single((await store.LoadAsync(T0)).Accounts);
+        Assert.Equal(("uni-a", 2), (account.Path, account.Shares));
+        Assert.Equal(((AccountKind?)null, (string?)null, (OrganisationClass?)null), (account.Kind, account.DisplayName, account.OrganisationClass));
+        var token = await store.FindTokenAsync(secret);
+        Assert.Equal(("tok_old", (DateTimeOffset?)null), (token!.Id, token.Expires));
+        // Jobs cancelled then have no cancelled_by: the canceller is read from the reason text they were written with.
+        Assert.Equal("bob", (await store.GetJobAsync(new JobId(1)))!.CancelledBy);
+        Assert.Equal("carol", (await store.GetJobAsync(new JobId(2)))!.CancelledBy);
+        Assert.Null((await store.GetJobAsync(new JobId(3)))!.CancelledBy);
+        Assert.Equal("cancelled by bob: wrong data", (await store.GetJobAsync(new JobId(1)))!.Reason);
+    }
+
     // ------------------------------------------------------------------ jobs
 
     [Fact]
@@ -160,6 +194,40 @@ public abstract class StoreContractTests
             // Ids continue after the highest stored one.
             var next = await store.Writer.SubmitAsync(Job("after-restart"), Train);
             Assert.Equal(d.Id.Value + 1, next.Id.Value);
+        }
+    }
+
+    [Fact]
+    public async Task Who_cancelled_a_job_is_stored_apart_from_the_reason_and_survives_reopen()
+    {
+        JobSpec byUser, whileRunning, byScheduler, failed;
+        await using (var store = Open())
+        {
+            var w = store.Writer;
+            await SeedTree(w);
+            byUser = await w.SubmitAsync(Job("by-user"), Train);
+            whileRunning = await w.SubmitAsync(Job("while-running"), Train);
+            byScheduler = await w.SubmitAsync(Job("by-scheduler"), Train);
+            failed = await w.SubmitAsync(Job("failed"), Train);
+            // A name with a colon: the reason text alone could not say where the name ends.
+            await w.TransitionAsync(JobTransition.Cancelled(byUser.Id, T0.AddMinutes(1), "ops:carol", "cancelled by ops:carol: wrong data"));
+            await w.TransitionAsync(JobTransition.Started(whileRunning.Id, T0.AddMinutes(1), [new("n1", 1)], "h100", false));
+            await w.TransitionAsync(JobTransition.Cancelled(whileRunning.Id, T0.AddMinutes(2), "alice"));
+            await w.TransitionAsync(JobTransition.Ended(byScheduler.Id, JobState.Cancelled, T0.AddMinutes(2), reason: "project 'uni-a/vision' does not exist"));
+            await w.TransitionAsync(JobTransition.Started(failed.Id, T0.AddMinutes(1), [new("n2", 1)], "h100", false));
+            await w.TransitionAsync(JobTransition.Ended(failed.Id, JobState.Failed, T0.AddMinutes(2), 1, "exit code 1"));
+            await Assert.ThrowsAsync<StoreException>(() => w.TransitionAsync(JobTransition.Ended(failed.Id, JobState.Failed, T0, 1) with { CancelledBy = "bob" }));
+            await Assert.ThrowsAsync<StoreException>(() => w.TransitionAsync(JobTransition.Cancelled(failed.Id, T0, " ")));
+        }
+        await using (var store = Open())
+        {
+            var user = await store.GetJobAsync(byUser.Id);
+            Assert.Equal(("ops:carol", "cancelled by ops:carol: wrong data"), (user!.CancelledBy, user.Reason));
+            Assert.Equal(("alice", (string?)null), ((await store.GetJobAsync(whileRunning.Id))!.CancelledBy, (await store.GetJobAsync(whileRunning.Id))!.Reason));
+            Assert.Null((await store.GetJobAsync(byScheduler.Id))!.CancelledBy);
+            Assert.Null((await store.GetJobAsync(failed.Id))!.CancelledBy);
+            var listed = (await store.ListJobsAsync(new JobQuery(null, [JobState.Cancelled], null, null, 10))).ToDictionary(j => j.Id);
+            Assert.Equal(["ops:carol", "alice", null], new[] { byUser.Id, whileRunning.Id, byScheduler.Id }.Select(id => listed[id].CancelledBy));
         }
     }
 
@@ -343,6 +411,36 @@ public abstract class StoreContractTests
     }
 
     [Fact]
+    public async Task Account_kind_display_name_and_class_survive_reopen_and_unset_reads_as_unset()
+    {
+        await using (var store = Open())
+        {
+            var w = store.Writer;
+            await w.SetAccountAsync(new AccountSpec("acme") { Kind = AccountKind.Project, DisplayName = "Acme Corp", OrganisationClass = OrganisationClass.Enterprise });
+            await w.SetAccountAsync(new AccountSpec("uni-a") { OrganisationClass = OrganisationClass.Academic });
+            await w.SetAccountAsync(new AccountSpec("uni-a/vision") { Kind = AccountKind.Organisation, DisplayName = "Vision Lab" });
+            await w.SetAccountAsync(new AccountSpec("uni-a/nlp"));
+            // Replacing an account replaces its labels too: SetAccount writes the whole account.
+            await w.SetAccountAsync(new AccountSpec("uni-a") { OrganisationClass = OrganisationClass.Government, Shares = 2 });
+            await Assert.ThrowsAsync<StoreException>(() => w.SetAccountAsync(new AccountSpec("uni-b") { DisplayName = " " }));
+            await Assert.ThrowsAsync<StoreException>(() => w.SetAccountAsync(new AccountSpec("uni-b") { Kind = (AccountKind)7 }));
+        }
+        await using (var store = Open())
+        {
+            var accounts = (await store.LoadAsync(T0)).Accounts.ToDictionary(a => a.Path);
+            Assert.Equal((AccountKind.Project, "Acme Corp", OrganisationClass.Enterprise),
+                (accounts["acme"].Kind, accounts["acme"].DisplayName, accounts["acme"].OrganisationClass));
+            Assert.Equal(((AccountKind?)null, (string?)null, OrganisationClass.Government, 2),
+                (accounts["uni-a"].Kind, accounts["uni-a"].DisplayName, accounts["uni-a"].OrganisationClass, accounts["uni-a"].Shares));
+            Assert.Equal((AccountKind.Organisation, "Vision Lab", (OrganisationClass?)null),
+                (accounts["uni-a/vision"].Kind, accounts["uni-a/vision"].DisplayName, accounts["uni-a/vision"].OrganisationClass));
+            Assert.Equal(((AccountKind?)null, (string?)null, (OrganisationClass?)null),
+                (accounts["uni-a/nlp"].Kind, accounts["uni-a/nlp"].DisplayName, accounts["uni-a/nlp"].OrganisationClass));
+            Assert.DoesNotContain("uni-b", accounts.Keys);
+        }
+    }
+
+    [Fact]
     public async Task Token_secrets_are_never_stored_and_tokens_are_found_by_hash()
     {
         await using var store = Open();
@@ -364,6 +462,35 @@ public abstract class StoreContractTests
         Assert.Null(await store.FindTokenAsync(issued.Secret));
         await Assert.ThrowsAsync<StoreException>(() => store.Writer.RevokeTokenAsync(issued.Token.Id));
         Assert.True(Assert.Single(await store.ListTokensAsync()).IsRevoked);
+    }
+
+    [Fact]
+    public async Task A_token_issued_with_a_lifetime_keeps_its_expiry_across_reopen()
+    {
+        IssuedToken brief, forever;
+        await using (var store = Open())
+        {
+            brief = await store.Writer.IssueTokenAsync("ci", "alice", [], TimeSpan.FromDays(7));
+            forever = await store.Writer.IssueTokenAsync("agent", "node-1", ["agent"]);
+            await Assert.ThrowsAsync<StoreException>(() => store.Writer.IssueTokenAsync("bad", "alice", [], TimeSpan.Zero));
+            await Assert.ThrowsAsync<StoreException>(() => store.Writer.IssueTokenAsync("bad", "alice", [], TimeSpan.FromSeconds(-1)));
+        }
+        Assert.Equal(T0.AddDays(7), brief.Token.Expires);
+        Assert.Null(forever.Token.Expires);
+        _time.Now = T0.AddDays(8);
+        await using (var store = Open())
+        {
+            // The store returns an expired token with its expiry: the caller's clock decides (see the Authenticator).
+            var found = await store.FindTokenAsync(brief.Secret);
+            Assert.Equal(T0.AddDays(7), found!.Expires);
+            Assert.True(found.IsExpired(_time.Now));
+            Assert.False(found.IsExpired(T0.AddDays(7) - TimeSpan.FromTicks(1)));
+            Assert.True(found.IsExpired(T0.AddDays(7)));
+            Assert.Null((await store.FindTokenAsync(forever.Secret))!.Expires);
+            var listed = (await store.ListTokensAsync()).ToDictionary(t => t.Id);
+            Assert.Equal((T0.AddDays(7), (DateTimeOffset?)null), (listed[brief.Token.Id].Expires, listed[forever.Token.Id].Expires));
+            Assert.Equal(2, listed.Count);
+        }
     }
 
     // ------------------------------------------------------------------ restart

@@ -20,6 +20,17 @@ public sealed record AccountSpec(string Path)
     /// <summary>Whether a <c>high</c> job of this project may preempt the project's own <c>low</c> jobs.</summary>
     public bool PriorityPreemption { get; init; }
 
+    /// <summary>Organisation or project as the centre set it; null means inferred from depth (1 = organisation,
+    /// deeper = project). Descriptive: the policy does not read it.</summary>
+    public AccountKind? Kind { get; init; }
+
+    /// <summary>A name for people; null means <see cref="Name"/>. Descriptive: the policy does not read it.</summary>
+    public string? DisplayName { get; init; }
+
+    /// <summary>Class for the rate card; null means inherited from the parent (the centre's default at the top).
+    /// Descriptive: the policy does not read it.</summary>
+    public OrganisationClass? OrganisationClass { get; init; }
+
     /// <summary>The last path segment.</summary>
     public string Name => Path[(Path.LastIndexOf('/') + 1)..];
 

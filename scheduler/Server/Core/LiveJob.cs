@@ -37,6 +37,9 @@ internal sealed class LiveJob(JobSpec spec, JobCommand command, JobState state)
 
     public string? Reason { get; set; }
 
+    /// <summary>The user who cancelled it; null unless a user did.</summary>
+    public string? CancelledBy { get; set; }
+
     /// <summary>Increases with every start, so an agent's report of an earlier run is told apart.</summary>
     public uint Attempt { get; set; }
 
@@ -64,6 +67,7 @@ internal sealed class LiveJob(JobSpec spec, JobCommand command, JobState state)
         Borrowing = stored.Borrowing,
         ExitCode = stored.ExitCode,
         Reason = stored.Reason,
+        CancelledBy = stored.CancelledBy,
         Attempt = (uint)stored.Spec.PreemptionCount + 1,
     };
 
@@ -76,5 +80,6 @@ internal sealed class LiveJob(JobSpec spec, JobCommand command, JobState state)
         Borrowing = Borrowing,
         ExitCode = ExitCode,
         Reason = Reason,
+        CancelledBy = CancelledBy,
     };
 }

@@ -70,9 +70,11 @@ internal sealed partial class SchedulerCore
                 committed.SetException(new RpcException(StatusCode.FailedPrecondition, $"job {id} has already ended"));
                 return;
             }
+            // The note is for people; who cancelled is kept apart (CancelledBy), never read back from it.
             var note = string.IsNullOrWhiteSpace(reason) ? $"cancelled by {by}" : $"cancelled by {by}: {reason}";
             live.State = JobState.Cancelled;
             live.Reason = note;
+            live.CancelledBy = by;
             live.EndTime = Now;
             if (outcome == CancelOutcome.Removed) _live.Remove(id);
             else
@@ -81,7 +83,7 @@ internal sealed partial class SchedulerCore
                 SendStop(live, StopReason.Cancelled, live.Spec.GracePeriod);
             }
             var stored = live.ToStored();
-            _store.Writer.TransitionAsync(JobTransition.Ended(id, JobState.Cancelled, live.EndTime.Value, reason: note)).ContinueWith(t =>
+            _store.Writer.TransitionAsync(JobTransition.Cancelled(id, live.EndTime.Value, by, note)).ContinueWith(t =>
             {
                 if (t.IsFaulted) committed.SetException(t.Exception!.GetBaseException());
                 else

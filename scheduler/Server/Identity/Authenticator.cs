@@ -5,7 +5,8 @@ using Mekong.Transport;
 namespace Mekong.Scheduler.Identity;
 
 /// <summary>Turns a call's <c>authorization: Bearer …</c> into a <see cref="Caller"/>: an API token looked up by
-/// its hash in the store (cached briefly; revocation clears the cache at once), or a JWT when configured.</summary>
+/// its hash in the store (cached briefly, never past the token's expiry; revocation clears the cache at once),
+/// or a JWT when configured. An expired token is refused like an unknown one.</summary>
 public sealed class Authenticator(MekongStore store, JwtValidator? jwt, TimeProvider time)
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
@@ -29,8 +30,16 @@ public sealed class Authenticator(MekongStore store, JwtValidator? jwt, TimeProv
         if (token.Length > 256) throw new RpcException(StatusCode.Unauthenticated, "unknown or revoked token");
         var stored = await store.FindTokenAsync(token, context.CancellationToken).ConfigureAwait(false)
             ?? throw new RpcException(StatusCode.Unauthenticated, "unknown or revoked token");
+        if (stored.IsExpired(now))
+        {
+            _cache.TryRemove(token, out _);
+            throw new RpcException(StatusCode.Unauthenticated, $"token {stored.Id} has expired");
+        }
         var found = Caller.FromRoles(stored.Subject, stored.Roles);
-        _cache[token] = (found, stored.Id, now + CacheFor);
+        // The entry goes when the token does: a cached caller must never outlive the token's expiry.
+        var until = now + CacheFor;
+        if (stored.Expires is { } expires && expires < until) until = expires;
+        _cache[token] = (found, stored.Id, until);
         return found;
     }
 

@@ -11,7 +11,7 @@ namespace Mekong.Scheduler.Services;
 /// <summary>mekong.v1.AdminService: the account tree, members, nodes and API tokens. Changes are committed
 /// before they are acknowledged. Centre admins change accounts, nodes and tokens; project and organisation
 /// admins manage their accounts' members; every user may read the tree and the nodes (aggregates only).</summary>
-internal sealed class AdminApi(SchedulerCore core, MekongStore store, Authenticator auth, Access access)
+internal sealed class AdminApi(SchedulerCore core, MekongStore store, Authenticator auth, Access access, SchedulerOptions options)
 {
     public RpcServiceDefinition Definition() => RpcServiceDefinition.For(AdminServiceRpc.Descriptor)
         .Unary(AdminServiceRpc.GetAccountTree, GetAccountTreeAsync)
@@ -147,10 +147,18 @@ internal sealed class AdminApi(SchedulerCore core, MekongStore store, Authentica
         Access.RequireAdmin(caller, "issue tokens");
         if (string.IsNullOrWhiteSpace(request.User) || request.User.Length > 256) throw SubmitValidator.Invalid("user", "is required (at most 256 characters)");
         if (request.Description.Length > 256) throw SubmitValidator.Invalid("description", "must be at most 256 characters");
-        if (request.Ttl is not null) throw new RpcException(StatusCode.Unimplemented, "ttl: tokens do not expire yet; revoke them instead");
+        TimeSpan? ttl = null;
+        if (request.Ttl is { } d)
+        {
+            var t = SubmitValidator.Duration(d, "ttl");
+            if (t <= TimeSpan.Zero) throw SubmitValidator.Invalid("ttl", "must be positive (leave it unset for a token that never expires)");
+            if (t > options.MaxTokenTtl) throw SubmitValidator.Invalid("ttl", $"must be at most {options.MaxTokenTtl.TotalDays:0.##} days");
+            ttl = t;
+        }
         foreach (var role in request.Roles)
             if (role is not (Caller.AdminRole or Caller.AgentRole)) throw SubmitValidator.Invalid("roles", $"'{role}' is not a token role (admin, agent)");
-        var issued = await store.Writer.IssueTokenAsync(request.Description.Length > 0 ? request.Description : request.User, request.User, request.Roles.Distinct().ToArray()).ConfigureAwait(false);
+        var issued = await store.Writer.IssueTokenAsync(request.Description.Length > 0 ? request.Description : request.User, request.User,
+            request.Roles.Distinct().ToArray(), ttl).ConfigureAwait(false);
         var token = ProtoMapping.ToProto(issued.Token);
         token.IssuedBy = caller.User;
         return new IssueTokenResponse { Token = token, Secret = issued.Secret };
@@ -166,8 +174,9 @@ internal sealed class AdminApi(SchedulerCore core, MekongStore store, Authentica
             user = caller.User;
         }
         var response = new ListTokensResponse();
+        var now = core.Now;
         foreach (var t in (await store.ListTokensAsync(context.CancellationToken).ConfigureAwait(false)).Reverse())
-            if ((user.Length == 0 || t.Subject == user) && (request.IncludeRevoked || !t.IsRevoked))
+            if ((user.Length == 0 || t.Subject == user) && (request.IncludeRevoked || !(t.IsRevoked || t.IsExpired(now))))
                 response.Tokens.Add(ProtoMapping.ToProto(t));
         return response;
     }
@@ -232,13 +241,39 @@ internal sealed class AdminApi(SchedulerCore core, MekongStore store, Authentica
             };
             budget = new Policy.Budget((long)Math.Round(b.GpuHours), period, b.OnExhausted == OnExhausted.Scavenge ? BudgetAction.Scavenge : BudgetAction.Hold);
         }
-        return new AccountSpec(a.Path)
+        var spec = new AccountSpec(a.Path)
         {
             Shares = a.Shares == 0 ? 1 : (int)Math.Min(a.Shares, 1_000_000),
             Guarantee = guarantee,
             Limit = limit,
             Budget = budget,
             PriorityPreemption = a.AllowPriorityPreemption,
+        };
+        var kind = a.Kind switch
+        {
+            Mekong.Api.V1.AccountKind.Unspecified => (Policy.AccountKind?)null,
+            Mekong.Api.V1.AccountKind.Organisation => Policy.AccountKind.Organisation,
+            Mekong.Api.V1.AccountKind.Project => Policy.AccountKind.Project,
+            _ => throw SubmitValidator.Invalid("account.kind", "must be ORGANISATION or PROJECT (the root is implicit)"),
+        };
+        if (a.DisplayName.Length > 256 || a.DisplayName.Any(char.IsControl))
+            throw SubmitValidator.Invalid("account.display_name", "must be at most 256 characters, without control characters");
+        var organisationClass = a.OrganisationClass switch
+        {
+            Mekong.Api.V1.OrganisationClass.Unspecified => (Policy.OrganisationClass?)null,
+            Mekong.Api.V1.OrganisationClass.Academic => Policy.OrganisationClass.Academic,
+            Mekong.Api.V1.OrganisationClass.Government => Policy.OrganisationClass.Government,
+            Mekong.Api.V1.OrganisationClass.Enterprise => Policy.OrganisationClass.Enterprise,
+            _ => throw SubmitValidator.Invalid("account.organisation_class", "must be ACADEMIC, GOVERNMENT or ENTERPRISE"),
+        };
+        // A value equal to its default is stored as "not set", so that a client writing back what it read (the
+        // CLI's read-modify-write) does not pin a default. The class is returned as set, never as inherited,
+        // for the same reason: pinning an inherited class would cut it off from its parent's.
+        return spec with
+        {
+            Kind = kind == ProtoMapping.InferredKind(a.Path) ? null : kind,
+            DisplayName = a.DisplayName.Trim() is { Length: > 0 } name && name != spec.Name ? name : null,
+            OrganisationClass = organisationClass,
         };
     }
 }

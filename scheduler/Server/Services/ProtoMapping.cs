@@ -97,8 +97,7 @@ internal static class ProtoMapping
                 a.GpuIndices.AddRange(job.Allocations[rank].GpuIndices.Select(i => (uint)i));
                 result.Allocations.Add(a);
             }
-        if (job.State == Store.JobState.Cancelled && job.Reason is { } r && r.StartsWith("cancelled by ", StringComparison.Ordinal))
-            result.CancelledBy = r["cancelled by ".Length..].Split(':')[0];
+        if (job.State == Store.JobState.Cancelled && job.CancelledBy is { } by) result.CancelledBy = by;
         if (explanation is not null && job.State.IsWaiting()) result.Explanation = ToProto(explanation, computedAt);
         return result;
     }
@@ -182,14 +181,25 @@ internal static class ProtoMapping
         return n;
     }
 
+    /// <summary>An account's kind when none is set: organisations at depth 1, projects deeper.</summary>
+    public static AccountKind InferredKind(string path) =>
+        path.Contains('/', StringComparison.Ordinal) ? AccountKind.Project : AccountKind.Organisation;
+
     public static V1.Account ToProto(AccountView view)
     {
         var spec = view.Spec ?? new AccountSpec(view.Path);
         var a = new V1.Account
         {
             Path = view.Path,
-            Kind = view.Path.Length == 0 ? V1.AccountKind.Root : view.Path.Contains('/', StringComparison.Ordinal) ? V1.AccountKind.Project : V1.AccountKind.Organisation,
-            DisplayName = view.Path.Length == 0 ? "root" : spec.Name,
+            Kind = view.Path.Length == 0 ? V1.AccountKind.Root : (spec.Kind ?? InferredKind(view.Path)) == AccountKind.Project ? V1.AccountKind.Project : V1.AccountKind.Organisation,
+            DisplayName = view.Path.Length == 0 ? "root" : spec.DisplayName ?? spec.Name,
+            OrganisationClass = spec.OrganisationClass switch
+            {
+                OrganisationClass.Academic => V1.OrganisationClass.Academic,
+                OrganisationClass.Government => V1.OrganisationClass.Government,
+                OrganisationClass.Enterprise => V1.OrganisationClass.Enterprise,
+                _ => V1.OrganisationClass.Unspecified,
+            },
             Shares = (uint)spec.Shares,
             AllowPriorityPreemption = spec.PriorityPreemption,
             DecayedUsage = view.DecayedUsage,
@@ -227,6 +237,7 @@ internal static class ProtoMapping
             CreatedAt = Timestamp.FromDateTimeOffset(token.Created),
             Revoked = token.IsRevoked,
         };
+        if (token.Expires is { } expires) t.ExpiresAt = Timestamp.FromDateTimeOffset(expires);
         t.Roles.AddRange(token.Roles);
         return t;
     }

@@ -85,9 +85,10 @@ internal static class SubmitValidator
             throw Invalid("spec.nodes", $"a gang of {nodes} nodes is larger than the cluster's {maxNodes} {type ?? "GPU"} nodes");
     }
 
-    private static TimeSpan Duration(Google.Protobuf.WellKnownTypes.Duration d, string field)
+    /// <summary>A non-negative duration of at most ten years, or INVALID_ARGUMENT naming <paramref name="field"/>.</summary>
+    public static TimeSpan Duration(Google.Protobuf.WellKnownTypes.Duration d, string field)
     {
-        if (d.Seconds < 0 || d.Nanos < 0 || d.Seconds > 10L * 365 * 24 * 3600) throw Invalid(field, "is out of range");
+        if (d.Seconds < 0 || d.Nanos is < 0 or > 999_999_999 || d.Seconds > 10L * 365 * 24 * 3600) throw Invalid(field, "is out of range");
         return d.ToTimeSpan();
     }
 

@@ -17,6 +17,9 @@ public sealed record JobTransition(JobId Job, JobState To, DateTimeOffset At)
 
     public bool Borrowing { get; init; }
 
+    /// <summary>For <see cref="JobState.Cancelled"/>: the user who cancelled it; null when the scheduler did.</summary>
+    public string? CancelledBy { get; init; }
+
     public static JobTransition Started(JobId job, DateTimeOffset at, IReadOnlyList<NodeAllocation> allocations, string gpuType, bool borrowing) =>
         new(job, JobState.Running, at) { Allocations = allocations, GpuType = gpuType, Borrowing = borrowing };
 
@@ -24,6 +27,10 @@ public sealed record JobTransition(JobId Job, JobState To, DateTimeOffset At)
         outcome is JobState.Succeeded or JobState.Failed or JobState.TimedOut or JobState.Cancelled
             ? new(job, outcome, at) { ExitCode = exitCode, Reason = reason }
             : throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "a job ends succeeded, failed, timed-out or cancelled");
+
+    /// <summary>A user's cancellation; <paramref name="reason"/> is the note kept for people.</summary>
+    public static JobTransition Cancelled(JobId job, DateTimeOffset at, string by, string? reason = null) =>
+        new(job, JobState.Cancelled, at) { CancelledBy = by, Reason = reason };
 
     public static JobTransition Preempted(JobId job, DateTimeOffset at, string? reason = null) => new(job, JobState.Preempted, at) { Reason = reason };
 
@@ -42,5 +49,7 @@ public sealed record JobTransition(JobId Job, JobState To, DateTimeOffset At)
                 if (string.IsNullOrWhiteSpace(a.Node) || a.GpuMask == 0) throw new StoreException($"job {Job}: an allocation needs a node and at least one GPU");
         }
         if (JobStates.AllowedFrom(To).Count == 0) throw new StoreException($"job {Job}: no transition leads to {To.ToText()}");
+        if (CancelledBy is not null && (To != JobState.Cancelled || string.IsNullOrWhiteSpace(CancelledBy) || CancelledBy.Length > 256))
+            throw new StoreException($"job {Job}: a canceller is a user name (1..256 characters), given only with a cancellation");
     }
 }

@@ -23,5 +23,8 @@ public sealed record StoredJob(JobSpec Spec, JobCommand Command, JobState State)
 
     public string? Reason { get; init; }
 
+    /// <summary>For a cancelled job: the user who cancelled it; null when the scheduler did.</summary>
+    public string? CancelledBy { get; init; }
+
     public JobId Id => Spec.Id;
 }

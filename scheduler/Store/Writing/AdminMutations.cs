@@ -13,16 +13,18 @@ internal sealed class SetAccount(AccountSpec a, DateTimeOffset at) : Mutation<bo
             throw new StoreException($"account {a.Path}: parent '{a.ParentPath}' does not exist");
         session.Execute("""
             INSERT INTO accounts (path, parent, shares, guarantees, limits, budget_gpu_hours, budget_period, budget_action,
-                priority_preemption, updated_at)
-            VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9)
+                priority_preemption, updated_at, kind, display_name, organisation_class)
+            VALUES (@p0, @p1, @p2, @p3, @p4, @p5, @p6, @p7, @p8, @p9, @p10, @p11, @p12)
             ON CONFLICT (path) DO UPDATE SET shares = excluded.shares, guarantees = excluded.guarantees,
                 limits = excluded.limits, budget_gpu_hours = excluded.budget_gpu_hours, budget_period = excluded.budget_period,
                 budget_action = excluded.budget_action, priority_preemption = excluded.priority_preemption,
-                updated_at = excluded.updated_at
+                updated_at = excluded.updated_at, kind = excluded.kind, display_name = excluded.display_name,
+                organisation_class = excluded.organisation_class
             """,
             a.Path, a.ParentPath, a.Shares, StoreCodec.Json(a.Guarantee), StoreCodec.Json(a.Limit), a.Budget?.GpuHours,
             a.Budget is { } b ? StoreCodec.Text(b.Period) : null, a.Budget is { } c ? StoreCodec.Text(c.OnExhausted) : null,
-            StoreCodec.Bool(a.PriorityPreemption), at.UtcTicks);
+            StoreCodec.Bool(a.PriorityPreemption), at.UtcTicks, a.Kind is { } k ? StoreCodec.Text(k) : null, a.DisplayName,
+            a.OrganisationClass is { } oc ? StoreCodec.Text(oc) : null);
     }
 }
 
@@ -99,9 +101,9 @@ internal sealed class IssueToken(IssuedToken issued) : Mutation<IssuedToken>
     {
         var t = issued.Token;
         session.Execute("""
-            INSERT INTO api_tokens (id, secret_hash, name, subject, roles, created_at, revoked_at)
-            VALUES (@p0, @p1, @p2, @p3, @p4, @p5, NULL)
-            """, t.Id, TokenSecret.Hash(issued.Secret), t.Name, t.Subject, StoreCodec.Json(t.Roles), t.Created.UtcTicks);
+            INSERT INTO api_tokens (id, secret_hash, name, subject, roles, created_at, revoked_at, expires_at)
+            VALUES (@p0, @p1, @p2, @p3, @p4, @p5, NULL, @p6)
+            """, t.Id, TokenSecret.Hash(issued.Secret), t.Name, t.Subject, StoreCodec.Json(t.Roles), t.Created.UtcTicks, t.Expires?.UtcTicks);
     }
 }
 

@@ -68,9 +68,10 @@ internal sealed class TransitionJob(JobTransition t) : Mutation<bool>
                 // Ends a run or a wait: succeeded, failed, timed-out, cancelled, preempted (requeued, counted).
                 var count = t.To == JobState.Preempted ? "preemption_count + 1" : "preemption_count";
                 changed = session.Execute($"""
-                    UPDATE jobs SET state = @p1, end_time = @p2, exit_code = @p3, reason = @p4, preemption_count = {count}
+                    UPDATE jobs SET state = @p1, end_time = @p2, exit_code = @p3, reason = @p4, preemption_count = {count},
+                        cancelled_by = @p5
                     WHERE id = @p0 AND state IN ({from})
-                    """, id, t.To.ToText(), at, t.ExitCode, t.Reason);
+                    """, id, t.To.ToText(), at, t.ExitCode, t.Reason, t.CancelledBy);
                 if (changed == 0) Refuse(session);
                 session.Execute("UPDATE usage_records SET end_time = @p1 WHERE job_id = @p0 AND end_time IS NULL", id, at);
                 break;

@@ -116,14 +116,16 @@ public sealed class StoreWriter : IAsyncDisposable
         return Enqueue(new SetNodeState(node, state, _time.GetUtcNow()));
     }
 
-    /// <summary>Issues an API token acting as <paramref name="subject"/>. The secret is in the result only:
-    /// the store keeps its SHA-256.</summary>
-    public Task<IssuedToken> IssueTokenAsync(string name, string subject, IReadOnlyList<string> roles)
+    /// <summary>Issues an API token acting as <paramref name="subject"/>, expiring <paramref name="ttl"/> after
+    /// now (null: never). The secret is in the result only: the store keeps its SHA-256.</summary>
+    public Task<IssuedToken> IssueTokenAsync(string name, string subject, IReadOnlyList<string> roles, TimeSpan? ttl = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentException.ThrowIfNullOrWhiteSpace(subject);
         ArgumentNullException.ThrowIfNull(roles);
-        var token = new ApiToken(TokenSecret.NewId(), name, subject, roles.ToArray(), _time.GetUtcNow(), null);
+        if (ttl is { } t && t <= TimeSpan.Zero) throw new StoreException("a token's lifetime must be positive");
+        var now = _time.GetUtcNow();
+        var token = new ApiToken(TokenSecret.NewId(), name, subject, roles.ToArray(), now, null) { Expires = now + ttl };
         return Enqueue(new IssueToken(new IssuedToken(token, TokenSecret.NewSecret())));
     }
 

@@ -42,6 +42,9 @@ internal static class Validation
         if (a.Budget is { GpuHours: < 0 }) throw new StoreException($"account {a.Path}: budget must not be negative");
         if (a.Budget is { } b && (!Enum.IsDefined(b.Period) || !Enum.IsDefined(b.OnExhausted)))
             throw new StoreException($"account {a.Path}: unknown budget period or action");
+        if ((a.Kind is { } k && !Enum.IsDefined(k)) || (a.OrganisationClass is { } c && !Enum.IsDefined(c)))
+            throw new StoreException($"account {a.Path}: unknown kind or organisation class");
+        if (a.DisplayName is { } name) Text(name, $"account {a.Path}: display name");
     }
 
     public static void Member(Member m)
