@@ -41,9 +41,17 @@ public sealed partial class PolicyEngine
     /// has dropped those whose nodes no longer hold them).</summary>
     private void MarkReclaimerGroups()
     {
+        _reclaimers.Clear();
         foreach (var id in _reclaiming)
-            if (_jobs.TryGetValue(id, out var job) && job.ReclaimNodes is not null && job.Group is { } group) group.ReclaimStamp = _stamp;
+        {
+            if (!_jobs.TryGetValue(id, out var job) || job.ReclaimNodes is null || job.Group is not { } group) continue;
+            group.ReclaimStamp = _stamp;
+            _reclaimers.Add(job);
+        }
     }
+
+    /// <summary>The jobs still waiting for their victims when the decision began, in id order.</summary>
+    private readonly List<Job> _reclaimers = [];
 
     /// <summary>Phase 2's open groups: some type would keep every account on the path within its guarantee
     /// with one of its jobs included (guarantee headroom only shrinks within a decision).</summary>
@@ -96,12 +104,12 @@ public sealed partial class PolicyEngine
     /// <summary>The shortest walltime with which the typed shape does not fit now (long.MaxValue: every queued
     /// one fits). At most one probe: placed at the longest walltime still in doubt, it either fits (and so does
     /// every shorter one) or its failure says how long a job could run and still fit.</summary>
-    private long ShortestNotFitting(ShapeKey typed, SortedSet<(long MinWalltime, int Project)> groups, long now)
+    private long ShortestNotFitting(ShapeKey typed, List<(long MinWalltime, int Project)> groups, long now)
     {
         if (_cluster.CountWithFree(typed.Type, typed.GpusPerNode) < typed.Nodes) return 0;
         var known = _placeFailedAt.TryGetValue(typed, out var failedAt) ? failedAt : long.MaxValue;
-        if (groups.Min.MinWalltime >= known) return known;
-        var probe = Math.Min(groups.Max.MinWalltime, known - 1);
+        if (groups[0].MinWalltime >= known) return known;
+        var probe = Math.Min(groups[^1].MinWalltime, known - 1);
         var request = new PlacementRequest(typed.Type, typed.Nodes, typed.GpusPerNode, typed.Cpu, typed.Memory, probe);
         if (_placer.TryPlaceNow(request, now)) return known;
         RememberPlacementFailure(typed, probe);
@@ -109,22 +117,23 @@ public sealed partial class PolicyEngine
     }
 
     private readonly List<Job> _mayAct = [];
+    private Comparison<Job>? _jobOrder;
 
     /// <summary>Phase 3 once no reservation is left: a job can then only act by starting now (or by priority
     /// preemption, or on its victims' nodes), so only jobs short enough to fit somewhere, refused by no limit or
     /// fair share, are visited, in queue order. The others would be passed over at their turn anyway: every test
     /// that excludes one here — a placement known to fail at its walltime or shorter, a limit, a fair-share
     /// refusal — only grows within the decision. Each visited job is tested again when its turn comes.</summary>
-    private void ForEachJobThatMayAct(Account project, bool heldAtShare, Func<Job, bool> step)
+    private void ForEachJobThatMayAct(Account project, bool heldAtShare, Func<Account, Job, bool> step)
     {
         // A job that may not borrow can start inside the guarantee by making younger jobs borrowers, which gives
         // the project's other jobs guarantee room back: borrowers are then refused only if no such job may act.
         if (CollectJobsThatMayAct(project, heldAtShare) && heldAtShare) CollectJobsThatMayAct(project, refuseBorrowers: false);
-        if (_mayAct.Count > 1) _mayAct.Sort(JobOrder.Instance);
+        if (_mayAct.Count > 1) _mayAct.Sort(_jobOrder ??= JobOrder.Instance.Compare);
         foreach (var job in _mayAct)
         {
             _visited++;
-            step(job);
+            step(project, job);
         }
     }
 
@@ -144,8 +153,8 @@ public sealed partial class PolicyEngine
             if (blocked && !reclaim) continue;
             if (reclaim)
             {
-                foreach (var id in _reclaiming)
-                    if (_jobs.TryGetValue(id, out var r) && r.Group == group && r.ReclaimNodes is not null) Add(r);
+                foreach (var r in _reclaimers)
+                    if (r.Group == group && r.ReclaimNodes is not null) Add(r);
             }
             if (blocked) continue;
             // A high job may displace a low one of its project unless that search failed on every type.
@@ -204,11 +213,11 @@ public sealed partial class PolicyEngine
     /// closed then stays closed for the rest of the decision (so the step would pass over each of its jobs
     /// without effect anyway), as does one proven blocked meanwhile. A step returns true when it started the job
     /// (which leaves its group, so the same index then holds the group's next job).</summary>
-    private void ForEachOpenGroupJob(Account project, Func<ShapeKey, ShapeGroup, bool> open, Func<Job, bool> step)
+    private void ForEachOpenGroupJob(Account project, Func<Account, ShapeKey, ShapeGroup, bool> open, Func<Account, Job, bool> step)
     {
         _open.Clear();
         foreach (var (shape, group) in project.Queue.Groups)
-            if (open(shape, group)) _open.Add((group, 0));
+            if (open(project, shape, group)) _open.Add((group, 0));
         while (true)
         {
             var first = -1;
@@ -221,7 +230,7 @@ public sealed partial class PolicyEngine
             if (first < 0) return;
             var (g, n) = _open[first];
             _visited++;
-            if (!step(g.Jobs[n])) _open[first] = (g, n + 1);
+            if (!step(project, g.Jobs[n])) _open[first] = (g, n + 1);
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Mekong.Policy.Accounts;
 using Mekong.Policy.Jobs;
 using Mekong.Policy.Placement;
@@ -51,9 +52,23 @@ public sealed partial class PolicyEngine
     /// visiting jobs that provably cannot start. Explanations of skipped jobs keep their last full-pass value.</summary>
     public SchedulingPlan Decide() => Run(full: false);
 
+    // The steps as delegates made once (a lambda per project would allocate in every decision); they read the
+    // decision's time and the project's fair-share state from these fields.
+    private long _now;
+    private bool _heldAtShare;
+    private Func<Account, Job, bool>? _guaranteedStep, _borrowingStep, _borrowingStepUnlessProven;
+    private Func<Account, ShapeKey, ShapeGroup, bool>? _mayBeGuaranteed, _openForBorrowing;
+
     private SchedulingPlan Run(bool full)
     {
-        var now = NowTicks;
+        var now = _now = NowTicks;
+        _guaranteedStep ??= (project, job) => GuaranteedStep(project, job, _now);
+        _borrowingStep ??= (project, job) => BorrowingStep(project, job, _now);
+        _borrowingStepUnlessProven ??= (project, job) => !JobProvenBlocked(project, job, budgetHeld: false) && BorrowingStep(project, job, _now);
+        _mayBeGuaranteed ??= (project, shape, _) => MayBeGuaranteed(project, shape);
+        // A job waiting for its victims places ignoring its own claims: its group is visited whatever its proofs.
+        _openForBorrowing ??= (project, shape, group) => group.ReclaimStamp == _stamp
+            || (!(_heldAtShare && OnlyBorrowers(project, shape)) && !GroupProvenBlocked(project, shape, group));
 
         // Phase 1 — order: bring usage up to now and rank the tree.
         _accounts.AccrueAll(now);
@@ -71,8 +86,8 @@ public sealed partial class PolicyEngine
             if (!full && GuaranteedProvenBlocked(project, now)) { _projectsSkipped++; continue; }
             // A job outside its guarantee on every type passes this phase without effect: a decision visits
             // only the groups that might be inside it.
-            if (full) ForEachQueued(project, job => GuaranteedStep(project, job, now));
-            else ForEachOpenGroupJob(project, (shape, _) => MayBeGuaranteed(project, shape), job => GuaranteedStep(project, job, now));
+            if (full) ForEachQueued(project, _guaranteedStep);
+            else ForEachOpenGroupJob(project, _mayBeGuaranteed, _guaranteedStep);
         }
 
         // Phase 3 — borrowing jobs: reservations for the top blocked, then backfill around them.
@@ -81,19 +96,16 @@ public sealed partial class PolicyEngine
             var project = _accounts[p];
             if (project.Queue.Count == 0) continue;
             if (!full && (FairShareProvenBlocked(project) || NotACandidate(project, now) || ProvenBlocked(project, now))) { _projectsSkipped++; continue; }
-            if (full) ForEachQueued(project, job => BorrowingStep(project, job, now));
+            if (full) ForEachQueued(project, _borrowingStep);
             else if (BudgetBlocker(project) is { Budget.OnExhausted: BudgetAction.Hold })
             {
                 // Every job of a held project is proven blocked (see JobProvenBlocked).
             }
             else
             {
-                // A job waiting for its victims places ignoring its own claims: its group is visited whatever its proofs.
-                var heldAtShare = FairShareBlocker(project) is not null;
-                bool Step(Job job) => !JobProvenBlocked(project, job, budgetHeld: false) && BorrowingStep(project, job, now);
-                if (_book.Counted >= Settings.Reservations) ForEachJobThatMayAct(project, heldAtShare, Step);
-                else ForEachOpenGroupJob(project, (shape, group) => group.ReclaimStamp == _stamp
-                        || (!(heldAtShare && OnlyBorrowers(project, shape)) && !GroupProvenBlocked(project, shape, group)), Step);
+                _heldAtShare = FairShareBlocker(project) is not null;
+                if (_book.Counted >= Settings.Reservations) ForEachJobThatMayAct(project, _heldAtShare, _borrowingStepUnlessProven);
+                else ForEachOpenGroupJob(project, _openForBorrowing, _borrowingStepUnlessProven);
             }
         }
 
@@ -162,13 +174,13 @@ public sealed partial class PolicyEngine
 
     /// <summary>Visits the project's queue in order. A step returns true when it started the job (which
     /// leaves the queue, so the same index then holds the next job).</summary>
-    private void ForEachQueued(Account project, Func<Job, bool> step)
+    private void ForEachQueued(Account project, Func<Account, Job, bool> step)
     {
         var jobs = project.Queue.Jobs;
         for (var i = 0; i < jobs.Count;)
         {
             _visited++;
-            if (step(jobs[i])) continue;
+            if (step(project, jobs[i])) continue;
             i++;
         }
     }
@@ -326,8 +338,8 @@ public sealed partial class PolicyEngine
             var start = _placer.EarliestStart(request, now);
             if (start != long.MaxValue)
             {
-                var nodes = _placer.Chosen.ToArray();
-                _book.Add(new Reservation(job.Id, new DateTimeOffset(start, TimeSpan.Zero), NodeNames(nodes), request.GpusPerNode, _types.NameOf(type)),
+                var nodes = CollectionsMarshal.AsSpan(_placer.Chosen);
+                _book.Add(ReservationFor(job, start, nodes, request.GpusPerNode, type),
                     nodes, start, start + request.Walltime, request.GpusPerNode, request.Cpu, request.Memory, counted: true);
                 job.Reason = new PendingReason(PendingReasonKind.Reserved, job.Project, type, job.TotalGpus, 0, 0, start, 0);
                 return true;
@@ -380,7 +392,10 @@ public sealed partial class PolicyEngine
 
     private bool IsHandled(Job job) => job.HandledStamp == _stamp;
 
-    private string[] NodeNames(int[] nodes)
+    private Reservation ReservationFor(Job job, long start, ReadOnlySpan<int> nodes, int gpusPerNode, int type) =>
+        new(job.Id, new DateTimeOffset(start, TimeSpan.Zero), NodeNames(nodes), gpusPerNode, _types.NameOf(type));
+
+    private string[] NodeNames(ReadOnlySpan<int> nodes)
     {
         var names = new string[nodes.Length];
         for (var i = 0; i < nodes.Length; i++) names[i] = _cluster.NameOf(nodes[i]);

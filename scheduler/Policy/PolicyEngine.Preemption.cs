@@ -19,9 +19,9 @@ public sealed partial class PolicyEngine
         // that excluded nothing (no displacers, no borrower of the job's own project), and speaks for every job.
         if (_reclaimFailed.Contains(key) || _reclaimFailedFor.Contains((job.Project, key))) return false;
         var project = job.Project;
-        var found = _victims.Find(request, now,
-            v => v.Status == JobStatus.Running && v.Borrowing && v.Project != project && !(job.DisplacedBy?.Contains(v.Id) ?? false),
-            v => Overuse(v.Project));
+        _searchProject = project;
+        _searchDisplacedBy = job.DisplacedBy;
+        var found = _victims.Find(request, now, _reclaimEligible ??= ReclaimEligible, _overuseOf ??= v => Overuse(v.Project));
         if (!found)
         {
             if (job.DisplacedBy is null && !HasRunningBorrower(_accounts[project], type)) _reclaimFailed.Add(key);
@@ -66,7 +66,7 @@ public sealed partial class PolicyEngine
     /// <summary>The job holds the nodes its victims are vacating until their grace periods end.</summary>
     private void ClaimReclaimed(Job job, in PlacementRequest request, int[] nodes, long ready)
     {
-        _book.Add(new Reservation(job.Id, new DateTimeOffset(ready, TimeSpan.Zero), NodeNames(nodes), request.GpusPerNode, _types.NameOf(request.Type)),
+        _book.Add(ReservationFor(job, ready, nodes, request.GpusPerNode, request.Type),
             nodes, ready, ready + request.Walltime, request.GpusPerNode, request.Cpu, request.Memory, counted: false);
         job.Reason = new PendingReason(PendingReasonKind.Reserved, job.Project, request.Type, job.TotalGpus, 0, 0, ready, 0);
     }
@@ -188,14 +188,25 @@ public sealed partial class PolicyEngine
         for (var i = 0; i < _priorityNodes.Count; i++)
             if (i == 0 || _priorityNodes[i] != _priorityNodes[i - 1]) _priorityNodes[distinct++] = _priorityNodes[i];
         _priorityNodes.RemoveRange(distinct, _priorityNodes.Count - distinct);
-        var index = project.Index;
-        return _victims.Find(request, now,
-            v => v.Status == JobStatus.Running && v.Project == index && v.Spec.Priority == JobPriority.Low
-                 && !(displacedBy?.Contains(v.Id) ?? false),
-            v => 0,
-            _priorityNodes,
-            ignoreClaims);
+        _searchProject = project.Index;
+        _searchDisplacedBy = displacedBy;
+        return _victims.Find(request, now, _priorityEligible ??= PriorityEligible, _noPreference ??= _ => 0, _priorityNodes, ignoreClaims);
     }
+
+    // The victim searches' filters as delegates made once; they read the search's project and exclusions from these fields.
+    private int _searchProject;
+    private List<JobId>? _searchDisplacedBy;
+    private Func<Job, bool>? _reclaimEligible, _priorityEligible;
+    private Func<Job, double>? _overuseOf, _noPreference;
+
+    /// <summary>A guarantee reclaim takes running borrowers of other projects that have not already displaced the job.</summary>
+    private bool ReclaimEligible(Job v) =>
+        v.Status == JobStatus.Running && v.Borrowing && v.Project != _searchProject && !(_searchDisplacedBy?.Contains(v.Id) ?? false);
+
+    /// <summary>Priority preemption takes the project's own running low jobs that have not already displaced the job.</summary>
+    private bool PriorityEligible(Job v) =>
+        v.Status == JobStatus.Running && v.Project == _searchProject && v.Spec.Priority == JobPriority.Low
+        && !(_searchDisplacedBy?.Contains(v.Id) ?? false);
 
     private readonly struct CollectNodes(List<int> into) : Cluster.INodeVisitor
     {

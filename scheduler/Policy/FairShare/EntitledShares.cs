@@ -19,6 +19,10 @@ internal sealed class EntitledShares
     private double[] _entitled = [];
     private long[] _demand = [];
     private readonly List<int> _children = [];
+    private readonly Comparer<int> _byDemandPerShare;
+    private AccountTree _accounts = null!;
+
+    public EntitledShares() => _byDemandPerShare = Comparer<int>.Create(ByDemandPerShare);
 
     /// <summary>The account's entitlement in GPUs, as of the last <see cref="Compute"/>.</summary>
     public double this[int account] => _entitled[account];
@@ -61,11 +65,8 @@ internal sealed class EntitledShares
         }
         var count = _children.Count - start;
         // Smallest demand per share first: those are the children that ask for less than their part.
-        _children.Sort(start, count, Comparer<int>.Create((x, y) =>
-        {
-            var c = ((double)_demand[x] / accounts[x].Shares).CompareTo((double)_demand[y] / accounts[y].Shares);
-            return c != 0 ? c : x.CompareTo(y);
-        }));
+        _accounts = accounts;
+        _children.Sort(start, count, _byDemandPerShare);
         var left = _entitled[parent.Index];
         for (var k = start; k < _children.Count; k++)
         {
@@ -86,5 +87,11 @@ internal sealed class EntitledShares
         for (var i = 0; i < count; i++) ranked[i] = _children[start + i];
         _children.RemoveRange(start, count);
         foreach (var c in ranked) Fill(accounts, accounts[c]);
+    }
+
+    private int ByDemandPerShare(int x, int y)
+    {
+        var c = ((double)_demand[x] / _accounts[x].Shares).CompareTo((double)_demand[y] / _accounts[y].Shares);
+        return c != 0 ? c : x.CompareTo(y);
     }
 }

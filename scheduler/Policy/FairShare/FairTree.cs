@@ -40,18 +40,12 @@ internal sealed class FairTree
             var a = accounts[c];
             _scratch.Add((FairShareKey.For(a.Shares, shares, a.DecayedUsage, usage, a.Name), c));
         }
-        _scratch.Sort(start, children.Count, KeyComparer.Instance);
+        // A span sorted with a static comparison: List.Sort with an IComparer allocates a delegate per call.
+        System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_scratch).Slice(start, children.Count).Sort(static (x, y) => x.Key.CompareTo(y.Key));
         // Copy this level out before recursing: deeper levels reuse the scratch list.
         Span<int> ranked = children.Count <= 256 ? stackalloc int[children.Count] : new int[children.Count];
         for (var i = 0; i < children.Count; i++) ranked[i] = _scratch[start + i].Account;
         _scratch.RemoveRange(start, children.Count);
         foreach (var c in ranked) Walk(accounts, accounts[c]);
-    }
-
-    private sealed class KeyComparer : IComparer<(FairShareKey Key, int Account)>
-    {
-        public static readonly KeyComparer Instance = new();
-
-        public int Compare((FairShareKey Key, int Account) x, (FairShareKey Key, int Account) y) => x.Key.CompareTo(y.Key);
     }
 }

@@ -25,7 +25,8 @@ internal sealed class ProjectQueue
     /// <summary>GPUs the queued jobs ask for, held jobs included: the project's demand beyond what it runs.</summary>
     public long PendingGpus { get; private set; }
 
-    public IEnumerable<KeyValuePair<ShapeKey, ShapeGroup>> Groups => _groups;
+    /// <summary>The groups by shape (typed as the dictionary, so a foreach enumerates without allocating).</summary>
+    public Dictionary<ShapeKey, ShapeGroup> Groups => _groups;
 
     /// <summary>The shortest walltime queued with the shape; long.MaxValue when none is.</summary>
     public long MinWalltime(ShapeKey shape) => _groups.TryGetValue(shape, out var group) ? group.MinWalltimeTicks : long.MaxValue;
@@ -155,7 +156,8 @@ internal sealed class JobOrder : IComparer<Job>
     public int Compare(Job? x, Job? y)
     {
         if (ReferenceEquals(x, y)) return 0;
-        var c = y!.Spec.Priority.CompareTo(x!.Spec.Priority);
+        // As integers: Enum.CompareTo boxes its argument.
+        var c = ((int)y!.Spec.Priority).CompareTo((int)x!.Spec.Priority);
         if (c != 0) return c;
         c = x.Spec.SubmitTime.UtcTicks.CompareTo(y.Spec.SubmitTime.UtcTicks);
         return c != 0 ? c : x.Id.CompareTo(y.Id);

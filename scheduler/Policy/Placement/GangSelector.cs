@@ -8,6 +8,9 @@ internal sealed class GangSelector
     private int[] _perBlock = [];
     private int[] _taken = [];
     private readonly List<int> _blocks = [];
+    private readonly Comparison<int> _byCandidatesDescending;
+
+    public GangSelector() => _byCandidatesDescending = (x, y) => _perBlock[y] != _perBlock[x] ? _perBlock[y].CompareTo(_perBlock[x]) : x.CompareTo(y);
 
     /// <summary>Fills <paramref name="chosen"/> with k nodes from <paramref name="candidates"/> (already in
     /// node preference order). Returns false if there are fewer than k.</summary>
@@ -43,7 +46,7 @@ internal sealed class GangSelector
         _blocks.Clear();
         for (var b = 0; b < blockCount; b++)
             if (_perBlock[b] > 0) _blocks.Add(b);
-        _blocks.Sort((x, y) => _perBlock[y] != _perBlock[x] ? _perBlock[y].CompareTo(_perBlock[x]) : x.CompareTo(y));
+        _blocks.Sort(_byCandidatesDescending);
         var need = k;
         foreach (var b in _blocks)
         {

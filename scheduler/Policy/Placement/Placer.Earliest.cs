@@ -105,8 +105,7 @@ internal sealed partial class Placer
             return true;
         }
         _candidates.AddRange(_readyNodes);
-        // Best fit among the ready nodes: fewest free GPUs now first, then node index.
-        _candidates.Sort((a, b) => _cluster.FreeGpus(a) != _cluster.FreeGpus(b) ? _cluster.FreeGpus(a).CompareTo(_cluster.FreeGpus(b)) : a.CompareTo(b));
+        _candidates.Sort(_bestFit);
         return _gangs.Choose(_candidates, _blockOf, _cluster.BlockCount, r.Nodes, Chosen);
     }
 

@@ -21,7 +21,11 @@ internal sealed partial class Placer
         _book = book;
         _readyOrder = ready;
         _blockOf = cluster.BlockOf;
+        _bestFit = (a, b) => _cluster.FreeGpus(a) != _cluster.FreeGpus(b) ? _cluster.FreeGpus(a).CompareTo(_cluster.FreeGpus(b)) : a.CompareTo(b);
     }
+
+    /// <summary>Best fit: fewest free GPUs now first, then node index.</summary>
+    private readonly Comparison<int> _bestFit;
 
     /// <summary>Nodes chosen by the last successful call.</summary>
     public List<int> Chosen { get; } = [];

@@ -21,6 +21,11 @@ internal sealed class VictimSelector
     private readonly List<int> _order = [];
     private readonly List<int> _chosen = [];
     private readonly Func<int, int> _blockOf;
+    /// <summary>Every option's victims, each option holding a range of it (one list: no allocation per node).</summary>
+    private readonly List<Job> _taken = [];
+    private readonly Comparison<TenantSlot> _victimOrder;
+    private Func<Job, double> _preference = _ => 0;
+    private long _now;
 
     private readonly bool _leastWorkLost;
 
@@ -30,6 +35,7 @@ internal sealed class VictimSelector
         _cluster = cluster;
         _book = book;
         _blockOf = cluster.BlockOf;
+        _victimOrder = VictimOrder;
     }
 
     /// <summary>Victims of the last successful call (distinct jobs).</summary>
@@ -55,8 +61,11 @@ internal sealed class VictimSelector
         Victims.Clear();
         Nodes.Clear();
         _options.Clear();
-        foreach (var node in candidates ?? _cluster.NodesOfType(r.Type))
+        _taken.Clear();
+        var nodes = candidates ?? _cluster.NodesOfType(r.Type);
+        for (var i = 0; i < nodes.Count; i++)
         {
+            var node = nodes[i];
             if (_cluster.StateOf(node) != NodeState.Up || _cluster.GpusOf(node) < r.GpusPerNode
                 || _cluster.CpuOf(node) < r.Cpu || _cluster.MemoryOf(node) < r.Memory || (!ignoreClaims && _book.HasClaims(node))) continue;
             if (TryNode(node, r, now, eligible, preference, out var option)) _options.Add(option);
@@ -82,14 +91,21 @@ internal sealed class VictimSelector
         ReadyTicks = now;
         foreach (var node in _chosen)
         {
-            var option = _options.Find(o => o.Node == node);
+            var option = _options[IndexOfOption(node)];
             Nodes.Add(node);
             ReadyTicks = Math.Max(ReadyTicks, option.ReadyTicks);
-            foreach (var v in option.Victims)
-                if (!Victims.Contains(v)) Victims.Add(v);
+            for (var i = option.VictimsStart; i < option.VictimsStart + option.Cost; i++)
+                if (!Victims.Contains(_taken[i])) Victims.Add(_taken[i]);
         }
         _chosen.Clear();
         return true;
+    }
+
+    private int IndexOfOption(int node)
+    {
+        for (var i = 0; i < _options.Count; i++)
+            if (_options[i].Node == node) return i;
+        throw new InvalidOperationException($"node {node} was chosen without an option");
     }
 
     /// <summary><see cref="ReclaimVictimOrder.FairShare"/> (DESIGN.md): fewest victims; among equal sets, victims from
@@ -127,30 +143,23 @@ internal sealed class VictimSelector
         if (gpus >= r.GpusPerNode && cpu >= r.Cpu && memory >= r.Memory)
         {
             // Enough is already on its way out (an earlier reclaim for this same job).
-            option = new NodeOption(node, 0, double.PositiveInfinity, 0, ready, []);
+            option = new NodeOption(node, 0, double.PositiveInfinity, 0, ready, _taken.Count);
             return true;
         }
         var potential = gpus;
         foreach (var t in _eligible) potential += t.Gpus;
         if (potential < r.GpusPerNode) return false;
 
-        _eligible.Sort((a, b) =>
-        {
-            // Fair share: furthest over first, then most recently started. Least work lost: GPU-seconds run first.
-            var c = _leastWorkLost
-                ? ((now - a.Job.StartTicks) * a.Job.TotalGpus).CompareTo((now - b.Job.StartTicks) * b.Job.TotalGpus)
-                : preference(b.Job).CompareTo(preference(a.Job));
-            if (c != 0) return c;
-            c = _leastWorkLost ? preference(b.Job).CompareTo(preference(a.Job)) : b.Job.StartTicks.CompareTo(a.Job.StartTicks);
-            return c != 0 ? c : b.Job.Id.CompareTo(a.Job.Id);
-        });
-        var taken = new List<Job>();
+        _now = now;
+        _preference = preference;
+        _eligible.Sort(_victimOrder);
+        var start = _taken.Count;
         long lost = 0;
         var least = double.PositiveInfinity;
         foreach (var t in _eligible)
         {
             if (gpus >= r.GpusPerNode && cpu >= r.Cpu && memory >= r.Memory) break;
-            taken.Add(t.Job);
+            _taken.Add(t.Job);
             least = Math.Min(least, preference(t.Job));
             gpus += t.Gpus;
             cpu += t.Cpu;
@@ -158,12 +167,28 @@ internal sealed class VictimSelector
             lost += (now - t.Job.StartTicks) / TimeSpan.TicksPerSecond * t.Job.TotalGpus;
             ready = Math.Max(ready, now + t.Job.Spec.GracePeriod.Ticks);
         }
-        if (gpus < r.GpusPerNode || cpu < r.Cpu || memory < r.Memory) return false;
-        option = new NodeOption(node, taken.Count, least, lost, ready, taken);
+        if (gpus < r.GpusPerNode || cpu < r.Cpu || memory < r.Memory)
+        {
+            _taken.RemoveRange(start, _taken.Count - start);
+            return false;
+        }
+        option = new NodeOption(node, _taken.Count - start, least, lost, ready, start);
         return true;
+    }
+
+    /// <summary>Fair share: furthest over first, then most recently started. Least work lost: GPU-seconds run first.</summary>
+    private int VictimOrder(TenantSlot a, TenantSlot b)
+    {
+        var c = _leastWorkLost
+            ? ((_now - a.Job.StartTicks) * a.Job.TotalGpus).CompareTo((_now - b.Job.StartTicks) * b.Job.TotalGpus)
+            : _preference(b.Job).CompareTo(_preference(a.Job));
+        if (c != 0) return c;
+        c = _leastWorkLost ? _preference(b.Job).CompareTo(_preference(a.Job)) : b.Job.StartTicks.CompareTo(a.Job.StartTicks);
+        return c != 0 ? c : b.Job.Id.CompareTo(a.Job.Id);
     }
 
     /// <param name="Preference">The lowest preference among the node's victims: a node whose victims are all
     /// further over their fair share is taken first.</param>
-    private readonly record struct NodeOption(int Node, int Cost, double Preference, long LostWork, long ReadyTicks, List<Job> Victims);
+    /// <param name="Cost">How many victims: <c>_taken[VictimsStart ..]</c>.</param>
+    private readonly record struct NodeOption(int Node, int Cost, double Preference, long LostWork, long ReadyTicks, int VictimsStart);
 }
