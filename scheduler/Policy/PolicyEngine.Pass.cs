@@ -120,6 +120,7 @@ public sealed partial class PolicyEngine
 
     private readonly List<int> _borrowOrder = [];
     private int[] _rank = [];
+    private int[] _rankStamp = [];
     private double[] _held = [];
     private Comparison<int>? _byHeldOverEntitled;
 
@@ -131,24 +132,51 @@ public sealed partial class PolicyEngine
     /// share. Holdings and entitlements are read once, when the sweep begins, so Decide() and Schedule() agree.</summary>
     private List<int> BorrowingOrder()
     {
-        _borrowOrder.Clear();
-        _borrowOrder.AddRange(_fairTree.Order);
-        if (Settings.BorrowBeyondFairShare <= 0) return _borrowOrder;
-        EnsureEntitled();
-        if (_rank.Length < _accounts.Count) { _rank = new int[_accounts.Count * 2]; _held = new double[_rank.Length]; }
-        for (var i = 0; i < _borrowOrder.Count; i++)
+        if (Settings.BorrowBeyondFairShare <= 0)
         {
-            var p = _borrowOrder[i];
+            _borrowOrder.Clear();
+            _borrowOrder.AddRange(_fairTree.Order);
+            return _borrowOrder;
+        }
+        EnsureEntitled();
+        if (_rank.Length < _accounts.Count) { _rank = new int[_accounts.Count * 2]; _held = new double[_rank.Length]; _rankStamp = new int[_rank.Length]; }
+        var order = _fairTree.Order;
+        for (var i = 0; i < order.Count; i++)
+        {
+            var p = order[i];
             _rank[p] = i;
+            _rankStamp[p] = _stamp;
             var entitled = _entitled[p];
             var held = _accounts[p].GpuRate;
             _held[p] = entitled > 0 ? held / entitled : held > 0 ? double.PositiveInfinity : 0;
         }
-        _borrowOrder.Sort(_byHeldOverEntitled ??= (x, y) =>
+        _byHeldOverEntitled ??= (x, y) =>
         {
             var c = _held[x].CompareTo(_held[y]);
             return c != 0 ? c : _rank[x].CompareTo(_rank[y]);
-        });
+        };
+        // One event moves few projects: the last decision's order, re-sorted by insertion, is nearly in place.
+        // The comparison is a total order (ties go by rank), so any sort gives the same order.
+        var same = _borrowOrder.Count == order.Count;
+        for (var i = 0; same && i < _borrowOrder.Count; i++) same = _rankStamp[_borrowOrder[i]] == _stamp;
+        if (!same)
+        {
+            _borrowOrder.Clear();
+            _borrowOrder.AddRange(order);
+            _borrowOrder.Sort(_byHeldOverEntitled);
+            return _borrowOrder;
+        }
+        var span = CollectionsMarshal.AsSpan(_borrowOrder);
+        var budget = 8L * span.Length; // past this many moves the order changed a lot: sort it outright
+        for (var i = 1; i < span.Length; i++)
+        {
+            var p = span[i];
+            var j = i - 1;
+            for (; j >= 0 && _byHeldOverEntitled(span[j], p) > 0; j--) span[j + 1] = span[j];
+            span[j + 1] = p;
+            budget -= i - 1 - j;
+            if (budget < 0) { _borrowOrder.Sort(_byHeldOverEntitled); break; }
+        }
         return _borrowOrder;
     }
 
