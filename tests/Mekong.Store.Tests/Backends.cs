@@ -1,3 +1,4 @@
+using Mekong.Policy;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
@@ -26,6 +27,31 @@ public sealed class SqliteStoreTests : StoreContractTests, IDisposable
         using var connection = new SqliteConnection(StoreString);
         connection.Open();
         return ReadAll(connection, table);
+    }
+
+    /// <summary>Commits never checkpoint (that would stall every submission waiting on the commit); a background
+    /// checkpointer copies the WAL into the database file while the store stays open.</summary>
+    [Fact]
+    public async Task The_log_is_checkpointed_into_the_database_file_in_the_background()
+    {
+        var file = Path.Combine(_directory, "mekong.db");
+        await using var store = MekongStore.Open(StoreString, TimeProvider.System);
+        await store.Writer.SetAccountAsync(new AccountSpec("uni-a"));
+        await store.Writer.SetAccountAsync(new AccountSpec("uni-a/vision"));
+        var command = new JobCommand(["sleep", "1"], new Dictionary<string, string>(), "/tmp", null);
+        var before = new FileInfo(file).Length;
+        await Task.WhenAll(Enumerable.Range(0, 400).Select(i => store.Writer.SubmitAsync(
+            new JobSpec(default, "uni-a/vision", "alice", $"j{i}", 1, 1, "h100", TimeSpan.FromHours(1), DateTimeOffset.UnixEpoch), command)));
+        using var committed = new SqliteConnection(StoreString);
+        committed.Open();
+        using (var wal = committed.CreateCommand())
+        {
+            wal.CommandText = "PRAGMA wal_autocheckpoint";
+            Assert.Equal(1000L, (long)wal.ExecuteScalar()!); // a new connection keeps SQLite's default: only the writer's is off
+        }
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (new FileInfo(file).Length <= before && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.True(new FileInfo(file).Length > before, $"the database file stayed at {before} bytes: the log was never checkpointed");
     }
 
     public void Dispose()

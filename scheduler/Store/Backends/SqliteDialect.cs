@@ -10,7 +10,14 @@ namespace Mekong.Store.Backends;
 /// "durable before acknowledged" keeps its meaning at little cost (measured in the store README).</remarks>
 internal sealed class SqliteDialect : SqlDialect
 {
+    /// <summary>How often the background checkpointer copies the WAL into the database file.</summary>
+    private static readonly TimeSpan CheckpointEvery = TimeSpan.FromMilliseconds(250);
+
     private readonly string _connectionString;
+    private readonly Lock _checkpointLock = new();
+    private Timer? _checkpointer;
+    private SqliteConnection? _checkpointConnection;
+    private bool _disposed;
 
     public SqliteDialect(string connectionString)
     {
@@ -55,13 +62,59 @@ internal sealed class SqliteDialect : SqlDialect
             PRAGMA synchronous = FULL;
             PRAGMA foreign_keys = ON;
             PRAGMA busy_timeout = 30000;
+            PRAGMA wal_autocheckpoint = 0;
             """;
         command.ExecuteNonQuery();
+        StartCheckpointer();
         return connection;
+    }
+
+    /// <summary>SQLite's automatic checkpoint runs inside the commit that crosses its threshold, so that commit —
+    /// and every submission waiting on it — would wait for the WAL to be copied into the database and fsynced.
+    /// The writer turns it off, and a timer checkpoints from its own connection instead (PASSIVE: it never waits
+    /// for the writer or for readers, and copies what it can).</summary>
+    private void StartCheckpointer()
+    {
+        lock (_checkpointLock)
+        {
+            if (_checkpointer is not null || _disposed) return;
+            _checkpointer = new Timer(_ => Checkpoint(), null, CheckpointEvery, CheckpointEvery);
+        }
+    }
+
+    private void Checkpoint()
+    {
+        lock (_checkpointLock)
+        {
+            if (_disposed) return;
+            try
+            {
+                if (_checkpointConnection is null)
+                {
+                    _checkpointConnection = new SqliteConnection(_connectionString);
+                    _checkpointConnection.Open();
+                }
+                using var command = _checkpointConnection.CreateCommand();
+                command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
+                command.ExecuteNonQuery();
+            }
+            catch (SqliteException)
+            {
+                // Busy or briefly unavailable: the next tick tries again; the WAL only grows meanwhile.
+                _checkpointConnection?.Dispose();
+                _checkpointConnection = null;
+            }
+        }
     }
 
     public override ValueTask DisposeAsync()
     {
+        lock (_checkpointLock)
+        {
+            _disposed = true;
+            _checkpointer?.Dispose();
+            _checkpointConnection?.Dispose();
+        }
         // Pooled handles keep the file open (and the WAL un-checkpointed); release them with the store.
         SqliteConnection.ClearAllPools();
         return ValueTask.CompletedTask;
