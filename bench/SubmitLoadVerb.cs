@@ -51,6 +51,8 @@ internal static class SubmitLoadVerb
             // Warm the connections, the JIT and the store before measuring.
             await Task.WhenAll(Enumerable.Range(0, Math.Min(concurrency, 256)).Select(i => clients[i % clients.Length].SubmitJobAsync(request))).ConfigureAwait(false);
 
+            var gcPause = GC.GetTotalPauseDuration();
+            int gen0 = GC.CollectionCount(0), gen2 = GC.CollectionCount(2);
             var latencies = new double[jobs];
             var next = -1;
             var clock = Stopwatch.StartNew();
@@ -66,6 +68,9 @@ internal static class SubmitLoadVerb
                 }
             })).ConfigureAwait(false);
             var elapsed = clock.Elapsed.TotalSeconds;
+            gcPause = GC.GetTotalPauseDuration() - gcPause;
+            gen0 = GC.CollectionCount(0) - gen0;
+            gen2 = GC.CollectionCount(2) - gen2;
             var loop = host.LoopStatistics;
             foreach (var c in channels) c.Dispose();
             var backend = store is null || !store.Contains("Host=", StringComparison.OrdinalIgnoreCase) ? "sqlite" : "postgres";
@@ -87,6 +92,10 @@ internal static class SubmitLoadVerb
                     ["submit_ms_max"] = Stats.Round(latencies.Max()),
                     ["decisions"] = loop.Decisions,
                     ["decision_s"] = Stats.Round(loop.DecisionTime.TotalSeconds),
+                    // Client and server share this process: its collections pause both.
+                    ["gc_collections"] = gen0,
+                    ["gc_gen2_collections"] = gen2,
+                    ["gc_pause_ms"] = Stats.Round(gcPause.TotalMilliseconds),
                 }));
             return 0;
         }
