@@ -26,9 +26,13 @@ public sealed class ExecutionTests : IAsyncLifetime
     [Fact]
     public async Task A_job_sees_exactly_its_GPUs_and_its_log_says_so()
     {
-        var job = await Api.SubmitAsync(Project, "echo $CUDA_VISIBLE_DEVICES; echo NVIDIA=$NVIDIA_VISIBLE_DEVICES >&2", gpus: 2);
+        // Held until released: allocations are shown only while the job runs.
+        var flag = Path.Combine(_cluster.Directory, "release-one");
+        var job = await Api.SubmitAsync(Project,
+            $"echo $CUDA_VISIBLE_DEVICES; echo NVIDIA=$NVIDIA_VISIBLE_DEVICES >&2; while [ ! -e {flag} ]; do sleep 0.1; done", gpus: 2);
         var running = await Api.WaitAsync(job.Id, j => j.Allocations.Count > 0 || ClusterApi.IsFinal(j), "placed");
         var gpus = string.Join(',', Assert.Single(running.Allocations).GpuIndices);
+        await File.WriteAllTextAsync(flag, "");
 
         var done = await Api.WaitStateAsync(job.Id, JobState.Succeeded);
         Assert.Equal(0, done.ExitCode);
@@ -67,10 +71,15 @@ public sealed class ExecutionTests : IAsyncLifetime
     [Fact]
     public async Task A_two_node_gang_sees_consistent_rank_variables()
     {
+        // The ranks wait for a flag: a job's allocations are shown only while it runs, and an echo alone could
+        // finish before the first poll sees it.
+        var flag = Path.Combine(_cluster.Directory, "release-gang");
         var job = await Api.SubmitAsync(Project,
-            "echo $MASTER_ADDR $MASTER_PORT $WORLD_SIZE $NODE_RANK $MEKONG_NUM_NODES $MEKONG_NODE_NAME $CUDA_VISIBLE_DEVICES", gpus: 2, nodes: 2);
+            "echo $MASTER_ADDR $MASTER_PORT $WORLD_SIZE $NODE_RANK $MEKONG_NUM_NODES $MEKONG_NODE_NAME $CUDA_VISIBLE_DEVICES; " +
+            $"while [ ! -e {flag} ]; do sleep 0.1; done", gpus: 2, nodes: 2);
         var placed = await Api.WaitAsync(job.Id, j => j.Allocations.Count == 2 || ClusterApi.IsFinal(j), "placed on two nodes");
         var allocations = placed.Allocations.OrderBy(a => a.Rank).ToList();
+        await File.WriteAllTextAsync(flag, "");
         await Api.WaitStateAsync(job.Id, JobState.Succeeded);
 
         var lines = new List<string[]>();
