@@ -19,7 +19,7 @@ internal static class SimulateVerb
     private static readonly Option<string> Accounts = new("--accounts") { Description = "accounts YAML, or 'auto': one project per tenant, guarantees ∝ GPU-hours summing to 80% of the cluster", DefaultValueFactory = _ => "auto" };
     private static readonly Option<string> Walltime = new("--walltime") { Description = "walltime model: exact, x2 or roundup (1h,4h,12h,24h,72h,168h)", DefaultValueFactory = _ => "roundup" };
     private static readonly Option<string> PolicyName = new("--policy") { Description = "mekong (the real core) or fifo (strict FCFS baseline)", DefaultValueFactory = _ => "mekong" };
-    private static readonly Option<string[]> Set = new("--set") { Description = "policy setting override key=value (halfLife=3d, reservations=32, maxPreemptions=3, borrowBeyondFairShare=1.5, weight.TYPE=2); repeatable", AllowMultipleArgumentsPerToken = false };
+    private static readonly Option<string[]> Set = new("--set") { Description = "policy setting override key=value (halfLife=3d, reservations=32, maxPreemptions=3, borrowBeyondFairShare=1.5, borrowAnySizeBelowShare=0.5, weight.TYPE=2); repeatable", AllowMultipleArgumentsPerToken = false };
     private static readonly Option<bool> Compare = new("--compare") { Description = "run mekong and fifo side by side" };
     private static readonly Option<string[]> CompareSet = new("--compare-set") { Description = "also run mekong with these overrides on top of --set (key=value, repeatable) and compare" };
     private static readonly Option<string?> CheckpointEvery = new("--checkpoint-every") { Description = "a preempted job keeps progress at multiples of this duration (e.g. 30m)" };

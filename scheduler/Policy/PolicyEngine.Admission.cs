@@ -90,23 +90,38 @@ public sealed partial class PolicyEngine
         return false;
     }
 
-    /// <summary>Fair-share-aware borrowing (<see cref="PolicySettings.BorrowBeyondFairShare"/>): the first account
-    /// on the path holding its entitled share (times the setting) while a project outside it, with jobs queued,
-    /// holds less than its own — or null if the project may borrow. Within a decision holdings only grow and the
-    /// entitlements do not change, so a refusal holds for the rest of the decision, and Decide() and Schedule()
-    /// refuse the same jobs.</summary>
-    private Account? FairShareBlocker(Account project)
+    /// <summary>Fair-share-aware borrowing (<see cref="PolicySettings.BorrowBeyondFairShare"/>) for a job of
+    /// <paramref name="gpus"/> GPUs: the first account on the path that would refuse it — holding its entitled share
+    /// times the setting, or holding at least <see cref="PolicySettings.BorrowAnySizeBelowShare"/> times it and
+    /// pushed past the setting by the job — while a project outside it, with jobs queued, holds less than its own;
+    /// or null if the job may borrow. Within a decision holdings only grow and the entitlements do not change, so a
+    /// refusal holds for the rest of the decision, and Decide() and Schedule() refuse the same jobs. A refusal also
+    /// holds for every larger job.</summary>
+    private Account? FairShareBlockerFor(Account project, int gpus)
     {
         var factor = Settings.BorrowBeyondFairShare;
         if (factor <= 0) return null;
         EnsureEntitled();
+        var anySize = Math.Min(factor, Settings.BorrowAnySizeBelowShare);
         foreach (var i in project.PathUp)
         {
             var a = _accounts[i];
-            if (a.GpuRate < factor * _entitled[i]) continue;
+            var share = _entitled[i];
+            if (a.GpuRate < anySize * share || (a.GpuRate < factor * share && a.GpuRate + gpus <= factor * share)) continue;
             if (AnyBelowShareOutside(a)) return a;
         }
         return null;
+    }
+
+    /// <summary>Whether fair-share-aware borrowing refuses every borrowing job of the project: it refuses the
+    /// smallest queued one (a refusal holds for every larger job). Queues only lose jobs and holdings only grow
+    /// within a decision, so once true it stays true for the rest of the decision; the skips rely on that.</summary>
+    private Account? FairShareBlocker(Account project)
+    {
+        if (Settings.BorrowBeyondFairShare <= 0) return null;
+        var smallest = int.MaxValue;
+        for (var t = 0; t < _types.Count; t++) smallest = Math.Min(smallest, project.Queue.SmallestJobGpus(t));
+        return FairShareBlockerFor(project, smallest == int.MaxValue ? 0 : smallest);
     }
 
     /// <summary>Computes the entitled shares once per decision, when first needed.</summary>

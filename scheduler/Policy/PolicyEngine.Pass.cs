@@ -275,7 +275,7 @@ public sealed partial class PolicyEngine
                 if (ForcedBorrower(project) || YoungerWithinToYield(project, job, t) < 0) { reason ??= NoBorrowReason(job, project, t); continue; }
                 guaranteed = displacing = true;
             }
-            if (!guaranteed && FairShareBlocker(project) is { } over) { reason ??= FairShareReason(job, over); continue; }
+            if (!guaranteed && FairShareBlockerFor(project, job.TotalGpus) is { } over) { reason ??= FairShareReason(job, over); continue; }
             if (admitted < 0) admitted = t;
             if (displacing)
             {

@@ -42,6 +42,33 @@ public class KnownAnswerTests
         Assert.Equal(100, r.PerTenant.Single(t => t.Tenant == "b").WaitMeanS);
     }
 
+    private const string SmallAndLarge = """
+        accounts:
+          - path: a
+            shares: 1
+          - path: b
+            shares: 3
+        """;
+
+    [Theory]
+    [InlineData(0.5, 1100L, 25.0 / 26)] // the default: a holds its 4 and a second job would take it to 8, past 1.5 × 4
+    [InlineData(1.5, 100L, 0.8)]        // sizes not counted: a, below 1.5 × 4, borrows the second job too
+    public void A_tenant_at_its_share_does_not_jump_past_it_with_one_more_job(double anySize, long a2Start, double jain)
+    {
+        // 16 GPUs; at 100 a (1 share) and b (3 shares) both ask for more than their 4 and 12: a's jobs are 4 GPUs,
+        // b's 8. b's job at 0 gives it usage, so a is served first.
+        var trace = Replay.Trace("b0,b,u,0,10,8,1,,",
+            "a1,a,u,100,1000,4,1,,", "a2,a,u,100,1000,4,1,,", "b1,b,u,100,1000,8,1,,", "b2,b,u,100,1000,8,1,,");
+
+        var r = Replay.Run(trace, gpus: 16, ReplayPolicy.Mekong, SmallAndLarge, walltime: WalltimeModel.Exact,
+            settings: new Policy.PolicySettings { BorrowAnySizeBelowShare = anySize });
+
+        // Either way b2 finds no whole node free until 1100.
+        Assert.Equal((100L, 100L, a2Start, 1100L), (r.Job("a1").StartS, r.Job("b1").StartS, r.Job("a2").StartS, r.Job("b2").StartS));
+        // Contended only from 100 to 1100: received/entitled is a 4/4 and b 8/12, or a 8/4 and b 8/12.
+        Assert.Equal(jain, r.JainFairness, 9);
+    }
+
     [Fact]
     public void Two_tenants_contending_go_strictly_by_arrival_under_fifo()
     {

@@ -113,6 +113,8 @@ public class ParserTests
         Assert.Equal((TimeSpan.FromDays(3), 32, 5, 2.0, 2.5), (s.UsageHalfLife, s.Reservations, s.MaxPreemptions, s.BorrowBeyondFairShare, s.GpuTypeWeights["h100"]));
         Assert.Equal(0, SettingsOverrides.Apply(new Policy.PolicySettings(), ["borrowBeyondFairShare=0"]).BorrowBeyondFairShare);
         Assert.Throws<SimulationInputException>(() => SettingsOverrides.Apply(new Policy.PolicySettings(), ["borrowBeyondFairShare=-1"]));
+        Assert.Equal(0.25, SettingsOverrides.Apply(new Policy.PolicySettings(), ["borrowAnySizeBelowShare=0.25"]).BorrowAnySizeBelowShare);
+        Assert.Throws<SimulationInputException>(() => SettingsOverrides.Apply(new Policy.PolicySettings(), ["borrowAnySizeBelowShare=0"]));
         Assert.Throws<SimulationInputException>(() => SettingsOverrides.Apply(new Policy.PolicySettings(), ["colour=red"]));
         Assert.Throws<SimulationInputException>(() => SettingsOverrides.Apply(new Policy.PolicySettings(), ["halfLife=soon"]));
     }

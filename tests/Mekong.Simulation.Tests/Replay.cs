@@ -11,7 +11,7 @@ internal static class Replay
         TraceReader.Read(new StringReader(TraceReader.Header + "\n" + string.Join("\n", rows) + "\n"), "test.csv");
 
     public static SimulationResult Run(IReadOnlyList<TraceJob> trace, int gpus, ReplayPolicy policy = ReplayPolicy.Mekong,
-        string? accountsYaml = null, long checkpointEveryS = 0, WalltimeModel walltime = WalltimeModel.Roundup)
+        string? accountsYaml = null, long checkpointEveryS = 0, WalltimeModel walltime = WalltimeModel.Roundup, Policy.PolicySettings? settings = null)
     {
         var cluster = ClusterSpec.FromGpuCount(gpus);
         var accounts = accountsYaml is null ? AccountPlan.Auto(trace, cluster) : AccountPlan.FromYaml(accountsYaml, "accounts.yaml", trace);
@@ -21,6 +21,7 @@ internal static class Replay
             Policy = policy,
             CheckpointEveryS = checkpointEveryS,
             Walltime = walltime,
+            Settings = settings ?? new Policy.PolicySettings(),
         });
     }
 

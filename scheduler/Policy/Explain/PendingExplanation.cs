@@ -25,7 +25,8 @@ public sealed record PendingExplanation(
 
     /// <summary>For <see cref="PendingReasonKind.QuotaLimit"/>: the account already holds its entitled share of the
     /// cluster (<see cref="Held"/> of <see cref="Cap"/> GPUs, all types) while other projects with queued jobs hold
-    /// less than theirs, so this job may not borrow until that changes (see PolicySettings.BorrowBeyondFairShare).</summary>
+    /// less than theirs, so this job may not borrow until that changes — or holds enough of it that this job would take
+    /// it too far past it (see PolicySettings.BorrowBeyondFairShare and BorrowAnySizeBelowShare).</summary>
     public bool AtFairShare { get; init; }
 
     /// <summary>One line for people, for example <c>quota-limit: project uni-a/vision at 32/32 h100</c>.</summary>

@@ -5,7 +5,8 @@ namespace Mekong.Simulation.Setup;
 
 /// <summary>Applies <c>--set key=value</c> overrides to <see cref="PolicySettings"/>, so an admin can compare
 /// settings without a file. Keys: <c>halfLife</c> (a duration: 3d, 12h, 90m, 45s), <c>reservations</c>,
-/// <c>maxPreemptions</c>, <c>borrowBeyondFairShare</c> (a factor, 0 = off), <c>weight.TYPE</c> (fair-share weight of a GPU type).</summary>
+/// <c>maxPreemptions</c>, <c>borrowBeyondFairShare</c> (a factor, 0 = off),
+/// <c>borrowAnySizeBelowShare</c> (a positive factor), <c>reclaimVictimOrder</c> (fair-share or least-work-lost), <c>weight.TYPE</c> (fair-share weight of a GPU type).</summary>
 public static class SettingsOverrides
 {
     public static PolicySettings Apply(PolicySettings settings, IEnumerable<string> overrides)
@@ -24,6 +25,7 @@ public static class SettingsOverrides
                 "reservations" => settings with { Reservations = ParseCount(value, key) },
                 "maxpreemptions" => settings with { MaxPreemptions = ParseCount(value, key) },
                 "borrowbeyondfairshare" => settings with { BorrowBeyondFairShare = ParseFactor(value, key) },
+                "borrowanysizebelowshare" => settings with { BorrowAnySizeBelowShare = ParsePositive(value, key) },
                 "reclaimvictimorder" => settings with
                 {
                     ReclaimVictimOrder = value.ToLowerInvariant() switch
@@ -34,7 +36,7 @@ public static class SettingsOverrides
                     },
                 },
                 _ when key.StartsWith("weight.", StringComparison.OrdinalIgnoreCase) => WithWeight(settings, key["weight.".Length..], value, key),
-                _ => throw new SimulationInputException($"--set '{item}': unknown key '{key}' (halfLife, reservations, maxPreemptions, borrowBeyondFairShare, reclaimVictimOrder, weight.TYPE)"),
+                _ => throw new SimulationInputException($"--set '{item}': unknown key '{key}' (halfLife, reservations, maxPreemptions, borrowBeyondFairShare, borrowAnySizeBelowShare, reclaimVictimOrder, weight.TYPE)"),
             };
         }
         return settings;
@@ -52,6 +54,11 @@ public static class SettingsOverrides
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) && x >= 0 && !double.IsInfinity(x)
             ? x
             : throw new SimulationInputException($"--set {key}={value}: expected a number ≥ 0");
+
+    private static double ParsePositive(string value, string key) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) && x > 0 && !double.IsInfinity(x)
+            ? x
+            : throw new SimulationInputException($"--set {key}={value}: expected a number > 0");
 
     private static int ParseCount(string value, string key) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n)

@@ -45,8 +45,13 @@ public sealed class PolicyDriver
         _checks = checks;
         _def = ClusterDef.Decode(input.Seed);
         _specs = _def.Accounts.ToDictionary(a => a.Path);
-        // Few reservations make the cap bind, which is where Decide() may skip whole projects.
-        var settings = new PolicySettings { Reservations = ReservationCaps[input.Seed % ReservationCaps.Length] };
+        // Few reservations make the cap bind, which is where Decide() may skip whole projects. Half the runs count
+        // borrowing jobs' sizes against the fair share from half of it (the default), half not at all.
+        var settings = new PolicySettings
+        {
+            Reservations = ReservationCaps[input.Seed % ReservationCaps.Length],
+            BorrowAnySizeBelowShare = input.Seed / ReservationCaps.Length % 2 == 0 ? 0.5 : 1.5,
+        };
         _engines = [.. _clocks.Select(c => new PolicyEngine(settings, c))];
         foreach (var n in _def.Nodes) All($"node up {n.Name} {n.GpuType}×{n.Gpus} {n.Block}", e => e.NodeUp(n));
         foreach (var a in _def.Accounts)

@@ -10,9 +10,9 @@ public class FairShareBorrowingTests
 {
     /// <summary>Two equal projects without guarantees on two 8-GPU nodes; p runs ten 1-GPU borrowers, q waits
     /// with an 8-GPU job that does not fit the 6 GPUs left. No reservations, so only the borrowing rule decides.</summary>
-    private static (PolicyHarness H, JobId[] More, JobId Q) Contended(double factor)
+    private static (PolicyHarness H, JobId[] More, JobId Q) Contended(double factor, double anySize = 0.5, int moreGpus = 1)
     {
-        var h = new PolicyHarness(new PolicySettings { BorrowBeyondFairShare = factor, Reservations = 0 });
+        var h = new PolicyHarness(new PolicySettings { BorrowBeyondFairShare = factor, BorrowAnySizeBelowShare = anySize, Reservations = 0 });
         h.Node("n01", gpus: 8);
         h.Node("n02", gpus: 8);
         h.Account("a");
@@ -26,7 +26,7 @@ public class FairShareBorrowingTests
         var second = h.SubmitMany(2, i => Job($"p{8 + i}").In("a/p").Walltime(hours: 2));
         h.Pass().ShouldStart(second);
         var q = h.Submit(Job("q").Gpus(8).In("b/q"));
-        var more = h.SubmitMany(4, i => Job($"more{i}").In("a/p").Walltime(hours: 2));
+        var more = h.SubmitMany(4, i => Job($"more{i}").Gpus(moreGpus).In("a/p").Walltime(hours: 2));
         return (h, more, q);
     }
 
@@ -54,6 +54,61 @@ public class FairShareBorrowingTests
         if (factor == 0) plan.ShouldStart(more);
         else Assert.Equal(2, plan.Starts.Count); // 10 → 11 → 12, then p is at 1.5 × 8
     }
+
+    [Theory]
+    [InlineData(0.5, false)] // p holds 10 of its 8, above 0.5 × 8: a 4-GPU job would take it to 14, past 1.5 × 8
+    [InlineData(1.5, true)]  // sizes not counted: p is below 1.5 × 8, so any job may borrow
+    public void Above_a_fraction_of_its_share_a_project_borrows_only_jobs_that_keep_it_within_the_factor(double anySize, bool bigStarts)
+    {
+        // Demand: p 10 held + 4 × 4 + 2 queued, q 8 on 16 GPUs: each is entitled to 8.
+        var (h, more, q) = Contended(factor: 1.5, anySize, moreGpus: 4);
+        var small = h.Submit(Job("small").Gpus(2).In("a/p").Walltime(hours: 2));
+        var plan = h.Pass();
+        if (bigStarts)
+        {
+            plan.ShouldStart(more[0]); // 10 → 14; then p is past 1.5 × 8 and borrows nothing more
+            Assert.True(h.IsPending(small));
+        }
+        else
+        {
+            plan.ShouldStart(small); // 10 → 12 = 1.5 × 8
+            var why = h.Explain(more[0]);
+            Assert.Equal(PendingReasonKind.QuotaLimit, why.Reason);
+            Assert.True(why.AtFairShare);
+            Assert.Equal(("a/p", 10L, 8L), (why.Account, why.Held, why.Cap));
+        }
+        Assert.True(h.IsPending(q));
+    }
+
+    [Fact]
+    public void A_project_holding_nothing_may_start_a_job_larger_than_its_share()
+    {
+        // p (1 share) asks for 8 GPUs, q (3 shares) runs 8 and asks for 8 more: on 16 GPUs p is entitled to 4 and
+        // q, below its 12, waits. 8 is past 1.5 × 4, but p holds nothing, so its one job may still borrow.
+        var h = new PolicyHarness(new PolicySettings { Reservations = 0 });
+        h.Node("n01", gpus: 8);
+        h.Node("n02", gpus: 8);
+        h.Account("a", shares: 1);
+        h.Account("a/p");
+        h.Account("b", shares: 3);
+        h.Account("b/q");
+        h.Drain("n02");
+        var running = h.Submit(Job("q0").Gpus(8).In("b/q").Walltime(hours: 4));
+        h.Pass().ShouldStart(running);
+        h.Resume("n02");
+        var p = h.Submit(Job("p").Gpus(8).In("a/p").Walltime(hours: 2));
+        var q = h.Submit(Job("q1").Gpus(8).In("b/q").Walltime(hours: 2));
+        h.Pass().ShouldStart(p).ShouldBorrow(p);
+        Assert.True(h.IsPending(q));
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(-1.0)]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    public void BorrowAnySizeBelowShare_must_be_a_positive_number(double anySize) =>
+        Assert.Throws<PolicyException>(() => new PolicyEngine(new PolicySettings { BorrowAnySizeBelowShare = anySize }, TimeProvider.System));
 
     [Fact]
     public void An_uncontended_cluster_lends_everything()
