@@ -45,6 +45,9 @@ internal sealed class ReservationBook
 
     public bool HasClaims(int node) => _stamp[node] == _version;
 
+    /// <summary>Bumped by every <see cref="Reset"/>: within one version claims and claimed nodes are only added.</summary>
+    public int Version => _version;
+
     private int Head(int node) => _stamp[node] == _version ? _head[node] : -1;
 
     public void Add(Reservation reservation, ReadOnlySpan<int> nodes, long start, long end, int gpus, int cpu, long memory, bool counted)

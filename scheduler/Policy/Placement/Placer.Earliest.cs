@@ -1,3 +1,4 @@
+using Mekong.Policy.Backfill;
 using Mekong.Policy.Cluster;
 
 namespace Mekong.Policy.Placement;
@@ -13,7 +14,8 @@ internal sealed partial class Placer
     private readonly List<int> _claimedOfType = [];
     private readonly List<int> _claimedChanged = [];
     private readonly List<(long End, int Node)> _claimEnds = [];
-    private readonly List<(long End, long Job, int Node)> _claimedTenantEnds = [];
+    private readonly TenantEnds?[] _tenantEnds = new TenantEnds?[GpuTypeTable.MaxTypes];
+    private bool[] _inWalk = [];
     private bool[] _claimFits = [];
     private bool[] _claimChanged = [];
     private int _claimFitCount;
@@ -31,23 +33,23 @@ internal sealed partial class Placer
         Chosen.Clear();
         PrepareWalk();
         _readyNodes.Clear();
+        foreach (var n in _claimedOfType) _inWalk[n] = false;
         _claimedOfType.Clear();
         _claimedChanged.Clear();
         _claimEnds.Clear();
-        _claimedTenantEnds.Clear();
         _claimFitCount = 0;
         foreach (var n in _book.ClaimedNodes)
         {
             if (_cluster.TypeOf(n) != r.Type || !Eligible(n, r)) continue;
             _claimedOfType.Add(n);
+            _inWalk[n] = true;
             _claimFits[n] = false;
             _claimChanged[n] = true;
             _claimedChanged.Add(n);
             _book.AddClaimEnds(n, _claimEnds);
-            foreach (var tenant in _cluster.Tenants(n)) _claimedTenantEnds.Add((tenant.Job.EndTicks, tenant.Job.Id.Value, n));
         }
         _claimEnds.Sort();
-        _claimedTenantEnds.Sort();
+        var tenantEnds = (_tenantEnds[r.Type] ??= new TenantEnds()).Of(r.Type, _book, _cluster, _readyOrder.Version);
 
         var t = now;
         var claimIndex = 0;
@@ -59,15 +61,17 @@ internal sealed partial class Placer
             // Everything that comes ready, or changes on a claimed node, by t (jobs past their end: at now).
             for (; more && ready.Current.Time(now) <= t; more = ready.MoveNext())
                 if (!_book.HasClaims(ready.Current.Node)) _readyNodes.Add(ready.Current.Node);
-            for (; tenantIndex < _claimedTenantEnds.Count && Math.Max(now, _claimedTenantEnds[tenantIndex].End) <= t; tenantIndex++)
-                MarkChanged(_claimedTenantEnds[tenantIndex].Node);
+            for (; tenantIndex < tenantEnds.Count && Math.Max(now, tenantEnds[tenantIndex].End) <= t; tenantIndex++)
+                if (_inWalk[tenantEnds[tenantIndex].Node]) MarkChanged(tenantEnds[tenantIndex].Node);
+            // Ends on claimed nodes this job cannot use change nothing for it.
+            while (tenantIndex < tenantEnds.Count && !_inWalk[tenantEnds[tenantIndex].Node]) tenantIndex++;
             while (claimIndex < _claimEnds.Count && _claimEnds[claimIndex].End <= t) MarkChanged(_claimEnds[claimIndex++].Node);
 
             if (TryChooseAt(r, now, t)) return t;
 
             var next = long.MaxValue;
             if (more) next = ready.Current.Time(now);
-            if (tenantIndex < _claimedTenantEnds.Count) next = Math.Min(next, Math.Max(now, _claimedTenantEnds[tenantIndex].End));
+            if (tenantIndex < tenantEnds.Count) next = Math.Min(next, Math.Max(now, tenantEnds[tenantIndex].End));
             if (claimIndex < _claimEnds.Count) next = Math.Min(next, _claimEnds[claimIndex].End);
             if (next == long.MaxValue) return long.MaxValue;
             t = next;
@@ -127,5 +131,51 @@ internal sealed partial class Placer
         var size = Math.Max(_cluster.Count, _claimFits.Length * 2);
         _claimFits = new bool[size];
         _claimChanged = new bool[size];
+        _inWalk = new bool[size];
+        _claimedOfType.Clear();
+    }
+}
+
+/// <summary>The expected ends of the jobs on one type's claimed nodes, in time order (then job, then node), as the
+/// earliest-start walk reads them. Within one decision the reservation book only gains claimed nodes, so the list is
+/// kept and the new nodes' ends are merged in — until a job starts, stops or is told to stop (a new
+/// <see cref="ReadyOrder.Version"/>) or the book is reset, when it is built again.</summary>
+internal sealed class TenantEnds
+{
+    private readonly List<(long End, long Job, int Node)> _ends = [];
+    private readonly List<(long End, long Job, int Node)> _added = [];
+    private readonly List<(long End, long Job, int Node)> _merged = [];
+    private int _book = -1;
+    private long _tenancy = -1;
+    private int _nodesRead;
+
+    public List<(long End, long Job, int Node)> Of(int type, ReservationBook book, ClusterState cluster, long tenancy)
+    {
+        if (_book != book.Version || _tenancy != tenancy)
+        {
+            _ends.Clear();
+            _nodesRead = 0;
+            _book = book.Version;
+            _tenancy = tenancy;
+        }
+        var claimed = book.ClaimedNodes;
+        if (_nodesRead == claimed.Count) return _ends;
+        _added.Clear();
+        for (var i = _nodesRead; i < claimed.Count; i++)
+        {
+            var n = claimed[i];
+            if (cluster.TypeOf(n) != type) continue;
+            foreach (var tenant in cluster.Tenants(n)) _added.Add((tenant.Job.EndTicks, tenant.Job.Id.Value, n));
+        }
+        _nodesRead = claimed.Count;
+        if (_added.Count == 0) return _ends;
+        _added.Sort();
+        _merged.Clear();
+        int a = 0, b = 0;
+        while (a < _ends.Count || b < _added.Count)
+            _merged.Add(b == _added.Count || (a < _ends.Count && _ends[a].CompareTo(_added[b]) <= 0) ? _ends[a++] : _added[b++]);
+        _ends.Clear();
+        _ends.AddRange(_merged);
+        return _ends;
     }
 }

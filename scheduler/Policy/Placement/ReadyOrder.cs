@@ -61,9 +61,13 @@ internal sealed class ReadyOrder
         return shape.Order;
     }
 
+    /// <summary>Bumped by every <see cref="NodeChanged"/>: what a node holds, or when it comes back, changed.</summary>
+    public long Version { get; private set; }
+
     /// <summary>Something on the node changed: its jobs, one's end, its state or its shape.</summary>
     public void NodeChanged(int node)
     {
+        Version++;
         foreach (var list in _byType)
         {
             if (list is null) continue;
