@@ -34,9 +34,6 @@ public sealed partial class PolicyEngine
         return !PriorityPreemptionPossible(project, now);
     }
 
-    /// <summary>Whether a group that made the project a candidate might still start a job at its turn: earlier
-    /// projects' starts may since have taken the room (or reached a limit). The project's other groups were
-    /// already blocked when marked, so if none of these may fit, the project is blocked.</summary>
     /// <summary>Stamps the groups of the jobs still waiting for their victims (after <see cref="ReclaimOutstanding"/>
     /// has dropped those whose nodes no longer hold them).</summary>
     private void MarkReclaimerGroups()
@@ -63,6 +60,9 @@ public sealed partial class PolicyEngine
         return false;
     }
 
+    /// <summary>Whether a group that made the project a candidate might still start a job at its turn: earlier
+    /// projects' starts may since have taken the room (or reached a limit). The project's other groups were
+    /// already blocked when marked, so if none of these may fit, the project is blocked.</summary>
     private bool AMarkStillFits(Account project)
     {
         for (var m = _lastMark[project.Index]; m >= 0; m = _marks[m].Previous)
