@@ -142,9 +142,9 @@ internal sealed partial class Placer
 /// <see cref="ReadyOrder.Version"/>) or the book is reset, when it is built again.</summary>
 internal sealed class TenantEnds
 {
-    private readonly List<(long End, long Job, int Node)> _ends = [];
+    private List<(long End, long Job, int Node)> _ends = [];
     private readonly List<(long End, long Job, int Node)> _added = [];
-    private readonly List<(long End, long Job, int Node)> _merged = [];
+    private List<(long End, long Job, int Node)> _merged = [];
     private int _book = -1;
     private long _tenancy = -1;
     private int _nodesRead;
@@ -174,8 +174,7 @@ internal sealed class TenantEnds
         int a = 0, b = 0;
         while (a < _ends.Count || b < _added.Count)
             _merged.Add(b == _added.Count || (a < _ends.Count && _ends[a].CompareTo(_added[b]) <= 0) ? _ends[a++] : _added[b++]);
-        _ends.Clear();
-        _ends.AddRange(_merged);
+        (_ends, _merged) = (_merged, _ends);
         return _ends;
     }
 }
