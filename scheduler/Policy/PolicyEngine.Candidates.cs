@@ -31,7 +31,7 @@ public sealed partial class PolicyEngine
         if (_candidatesMarked != _stamp) MarkCandidates(now);
         var p = project.Index;
         if (_readyStamp[p] == _stamp || (_candidateStamp[p] == _stamp && AMarkStillFits(project))) return false;
-        return !PriorityPreemptionPossible(project, now);
+        return !PriorityPreemptionPossible(project, now, borrowingSweep: true);
     }
 
     /// <summary>Stamps the groups of the jobs still waiting for their victims (after <see cref="ReclaimOutstanding"/>

@@ -29,7 +29,7 @@ public sealed partial class PolicyEngine
     /// that could be inside its guarantee is known (this decision) to fail both placement and reclaim.</summary>
     private bool GuaranteedProvenBlocked(Account project, long now)
     {
-        if (_book.Counted < Settings.Reservations || _waitingStamp[project.Index] == _stamp || PriorityPreemptionPossible(project, now)) return false;
+        if (_book.Counted < Settings.Reservations || _waitingStamp[project.Index] == _stamp || PriorityPreemptionPossible(project, now, borrowingSweep: false)) return false;
         foreach (var (shape, group) in project.Queue.Groups)
         {
             var gpus = shape.GpusPerNode * shape.Nodes;
@@ -49,7 +49,7 @@ public sealed partial class PolicyEngine
     /// only reads state, and failing without exclusions means failing with them), so the answer is exact.
     /// A search is first made ignoring claims: its failure holds whatever the claims, so it is carried into
     /// later decisions (see <see cref="PriorityFailureCarried"/>); only if it succeeds are claims respected.</summary>
-    private bool PriorityPreemptionPossible(Account project, long now)
+    private bool PriorityPreemptionPossible(Account project, long now, bool borrowingSweep)
     {
         if (!project.PriorityPreemption || NoPriorityPreemptionCarried(project)) return false;
         bool? anyLow = null;
@@ -72,8 +72,7 @@ public sealed partial class PolicyEngine
                     continue;
                 }
                 if (_priorityFailed.Contains(key)) { carried = false; continue; }
-                // A high job gets to priority preemption only once admitted: inside its guarantee, or borrowing.
-                if (group.HighPreemptible == 0 && GuaranteeHeadroom(project, t) < shape.GpusPerNode * shape.Nodes) { carried = false; continue; }
+                if (!MayBeAdmitted(project, group, t, shape.GpusPerNode * shape.Nodes, borrowingSweep)) { carried = false; continue; }
                 anyLow ??= HasRunningLow(project);
                 if (anyLow == false)
                 {
@@ -94,6 +93,20 @@ public sealed partial class PolicyEngine
         }
         if (carried) CarryNoPriorityPreemption(project, slack);
         return false;
+    }
+
+    /// <summary>Whether a high job of the group might be admitted on the type at the project's turn — priority
+    /// preemption needs that: no limit refuses it, and it fits the guarantee's headroom (all phase 2 admits), or
+    /// in phase 3 it may borrow without the fair-share rule refusing it, or it may not borrow (it may then take
+    /// the guarantee from the project's younger jobs: counted as possible). Asked at the project's turn, when no
+    /// other project acts until the turn ends, and a skipped project starts nothing in it: the answer holds for
+    /// the whole turn.</summary>
+    private bool MayBeAdmitted(Account project, ShapeGroup group, int type, int gpus, bool borrowingSweep)
+    {
+        if (LimitBlocker(project, type, gpus) is not null) return false;
+        if (!ForcedBorrower(project) && GuaranteeHeadroom(project, type) >= gpus) return true;
+        if (!borrowingSweep) return false;
+        return group.HighMayNotBorrow > 0 || (group.HighPreemptible > 0 && FairShareBlockerFor(project, gpus) is null);
     }
 
     private static bool HasRunningLow(Account project)
@@ -148,7 +161,7 @@ public sealed partial class PolicyEngine
     /// reservation is left to hand out. Priority preemption is never skipped.</summary>
     private bool ProvenBlocked(Account project, long now)
     {
-        if (_readyStamp[project.Index] == _stamp || PriorityPreemptionPossible(project, now)) return false;
+        if (_readyStamp[project.Index] == _stamp || PriorityPreemptionPossible(project, now, borrowingSweep: true)) return false;
         var budget = BudgetBlocker(project);
         if (budget is { Budget.OnExhausted: BudgetAction.Hold }) return true;
         var reservationsLeft = _book.Counted < Settings.Reservations;

@@ -112,18 +112,23 @@ internal sealed class ShapeGroup
     public int High { get; private set; }
 
     /// <summary>High members that accept preemption, so may borrow (the others reach priority preemption
-    /// only from inside their guarantee).</summary>
+    /// only from inside their guarantee, or by taking it from the project's younger jobs).</summary>
     public int HighPreemptible { get; private set; }
 
     /// <summary>Members that may be refused borrowing (<see cref="Job.MayNotBorrow"/>); with none, every member
     /// outside its guarantee borrows.</summary>
     public int MayNotBorrow { get; private set; }
 
+    /// <summary>High members that may be refused borrowing: one may still reach priority preemption outside the
+    /// guarantee's headroom, by taking the guarantee from the project's younger jobs.</summary>
+    public int HighMayNotBorrow { get; private set; }
+
     public void Add(long walltime, bool high, bool preemptible, bool mayNotBorrow)
     {
         if (mayNotBorrow) MayNotBorrow++;
         if (high) High++;
         if (high && preemptible) HighPreemptible++;
+        if (high && mayNotBorrow) HighMayNotBorrow++;
         _walltimes[walltime] = _walltimes.GetValueOrDefault(walltime) + 1;
         Count++;
         if (walltime < MinWalltimeTicks) MinWalltimeTicks = walltime;
@@ -134,6 +139,7 @@ internal sealed class ShapeGroup
         if (mayNotBorrow) MayNotBorrow--;
         if (high) High--;
         if (high && preemptible) HighPreemptible--;
+        if (high && mayNotBorrow) HighMayNotBorrow--;
         var n = _walltimes[walltime] - 1;
         if (n == 0)
         {

@@ -102,6 +102,62 @@ public class IncrementalTests
     }
 
     [Fact]
+    public void Decide_finds_the_priority_preemption_of_a_high_job_that_may_not_borrow()
+    {
+        // The high job is not preemptible, so it may not borrow, and its project's guarantee is full; it is
+        // admitted only by taking the guarantee from the younger low job, which it then displaces. Decide()
+        // once passed over the project as if no high job outside the guarantee's headroom could do that.
+        static PolicyHarness Cluster()
+        {
+            var h = new PolicyHarness(new PolicySettings { Reservations = 0 });
+            h.Nodes(1, gpus: 8);
+            h.Account("org", guarantee: ("h100", 8));
+            h.Account("org/p", guarantee: ("h100", 8), priorityPreemption: true);
+            h.DefaultProject = "org/p";
+            var low = h.Submit(Job("low").Gpus(8).Low());
+            h.Pass().ShouldStart(low);
+            h.Advance(TimeSpan.FromMinutes(5));
+            h.Submit(Job("urgent").Gpus(8).High().NotPreemptible());
+            return h;
+        }
+
+        var expected = Cluster().Pass();
+        Assert.Single(expected.Preemptions);
+        var actual = Cluster().Decide();
+        Assert.False(actual.Statistics.Full);
+        Assert.Equal(expected.Decisions(), actual.Decisions());
+    }
+
+    [Fact]
+    public void Decide_skips_a_project_whose_high_jobs_the_fair_share_rule_refuses()
+    {
+        // Project a holds the whole cluster, twice its entitled share, while b waits with nothing: a's high jobs
+        // would borrow, and the fair-share rule refuses them, so none reaches priority preemption — although a's
+        // low jobs could be displaced, and a 1-GPU job of a fits its guarantee. Decide() passes over them without
+        // searching for victims, and agrees with the full pass.
+        static PolicyHarness Cluster()
+        {
+            var h = new PolicyHarness(new PolicySettings { Reservations = 0 });
+            h.Nodes(2, gpus: 8);
+            h.Account("a", guarantee: ("h100", 1), priorityPreemption: true);
+            h.Account("b");
+            var low = h.Submit(Job("a-low").Gpus(8).In("a").Low(), Job("a-low2").Gpus(8).In("a").Low());
+            h.Pass().ShouldStart(low);
+            h.Advance(TimeSpan.FromMinutes(5));
+            h.Submit(Job("b-gang").Gang(2, gpus: 8).In("b"));
+            h.Submit(Job("a-small").Gpus(1).In("a").Low());
+            h.SubmitMany(20, i => Job($"a-high{i}").Gpus(8).In("a").High());
+            return h;
+        }
+
+        var expected = Cluster().Pass();
+        var actual = Cluster().Decide();
+        Assert.Empty(expected.Preemptions);
+        Assert.Equal(expected.Decisions(), actual.Decisions());
+        Assert.True(actual.Statistics.JobsVisited < 20, $"visited {actual.Statistics.JobsVisited}");
+    }
+
+    [Fact]
     public void Two_engines_fed_the_same_events_make_equal_plans()
     {
         static List<string> Run()
