@@ -52,6 +52,7 @@ internal static class SubmitLoadVerb
             await Task.WhenAll(Enumerable.Range(0, Math.Min(concurrency, 256)).Select(i => clients[i % clients.Length].SubmitJobAsync(request))).ConfigureAwait(false);
 
             var gcPause = GC.GetTotalPauseDuration();
+            var allocated = GC.GetTotalAllocatedBytes();
             int gen0 = GC.CollectionCount(0), gen2 = GC.CollectionCount(2);
             var latencies = new double[jobs];
             var next = -1;
@@ -69,6 +70,7 @@ internal static class SubmitLoadVerb
             })).ConfigureAwait(false);
             var elapsed = clock.Elapsed.TotalSeconds;
             gcPause = GC.GetTotalPauseDuration() - gcPause;
+            allocated = GC.GetTotalAllocatedBytes() - allocated;
             gen0 = GC.CollectionCount(0) - gen0;
             gen2 = GC.CollectionCount(2) - gen2;
             var loop = host.LoopStatistics;
@@ -96,6 +98,7 @@ internal static class SubmitLoadVerb
                     ["gc_collections"] = gen0,
                     ["gc_gen2_collections"] = gen2,
                     ["gc_pause_ms"] = Stats.Round(gcPause.TotalMilliseconds),
+                    ["allocated_kb_per_submit"] = Stats.Round(allocated / 1024.0 / jobs, 1),
                 }));
             return 0;
         }

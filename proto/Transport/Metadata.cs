@@ -39,7 +39,10 @@ public sealed class Metadata : IEnumerable<KeyValuePair<string, string>>
     public IEnumerable<string> GetAll(string key) =>
         _entries.Where(e => string.Equals(e.Key, key, StringComparison.OrdinalIgnoreCase)).Select(e => e.Value);
 
-    public IEnumerator<KeyValuePair<string, string>> GetEnumerator() => _entries.GetEnumerator();
+    /// <summary>The entries in order (a struct enumerator: a foreach allocates nothing).</summary>
+    public List<KeyValuePair<string, string>>.Enumerator GetEnumerator() => _entries.GetEnumerator();
+
+    IEnumerator<KeyValuePair<string, string>> IEnumerable<KeyValuePair<string, string>>.GetEnumerator() => GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 }

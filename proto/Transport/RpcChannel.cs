@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using Google.Protobuf;
 
@@ -11,11 +12,18 @@ public sealed class RpcChannel : IDisposable
 {
     private readonly HttpClient _http;
 
+    // Per call these would be allocated anew: the method's URI, and the authorization header for the token.
+    private readonly ConcurrentDictionary<string, Uri> _uris = new(StringComparer.Ordinal);
+    private (string Token, string Header)? _authorization;
+
     /// <summary>A channel to an address, over its own SocketsHttpHandler.</summary>
     public RpcChannel(Uri address, RpcChannelOptions? options = null)
         : this(address, new SocketsHttpHandler
         {
             EnableMultipleHttp2Connections = true,
+            // gRPC neither redirects nor sets cookies: without these handlers a call skips two layers.
+            AllowAutoRedirect = false,
+            UseCookies = false,
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
             KeepAlivePingDelay = TimeSpan.FromSeconds(60),
             KeepAlivePingTimeout = TimeSpan.FromSeconds(30),
@@ -101,7 +109,7 @@ public sealed class RpcChannel : IDisposable
 
     internal HttpRequestMessage CreateRequest(string path, CallOptions? options, TimeSpan? timeout)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(Address, path))
+        var request = new HttpRequestMessage(HttpMethod.Post, _uris.GetOrAdd(path, static (p, address) => new Uri(address, p), Address))
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
@@ -116,7 +124,8 @@ public sealed class RpcChannel : IDisposable
 
         if (Options.BearerToken is { } token)
         {
-            request.Headers.TryAddWithoutValidation("authorization", "Bearer " + token);
+            if (_authorization is not { } auth || !ReferenceEquals(auth.Token, token)) _authorization = auth = (token, "Bearer " + token);
+            request.Headers.TryAddWithoutValidation("authorization", auth.Header);
         }
 
         if (options?.Headers is { } headers)
