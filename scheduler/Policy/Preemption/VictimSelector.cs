@@ -16,16 +16,14 @@ internal sealed class VictimSelector
     private readonly ClusterState _cluster;
     private readonly ReservationBook _book;
     private readonly GangSelector _gangs = new();
-    private readonly List<TenantSlot> _eligible = [];
+    /// <summary>The node's eligible tenants with their order keys, read once per tenant.</summary>
+    private readonly List<Candidate> _eligible = [];
     private readonly List<NodeOption> _options = [];
     private readonly List<int> _order = [];
     private readonly List<int> _chosen = [];
     private readonly Func<int, int> _blockOf;
     /// <summary>Every option's victims, each option holding a range of it (one list: no allocation per node).</summary>
     private readonly List<Job> _taken = [];
-    private readonly Comparison<TenantSlot> _victimOrder;
-    private Func<Job, double> _preference = _ => 0;
-    private long _now;
 
     private readonly bool _leastWorkLost;
 
@@ -35,7 +33,6 @@ internal sealed class VictimSelector
         _cluster = cluster;
         _book = book;
         _blockOf = cluster.BlockOf;
-        _victimOrder = VictimOrder;
     }
 
     /// <summary>Victims of the last successful call (distinct jobs).</summary>
@@ -125,6 +122,7 @@ internal sealed class VictimSelector
         var cpu = _cluster.FreeCpu(node);
         var memory = _cluster.FreeMemory(node);
         var ready = now;
+        var potential = 0;
         _eligible.Clear();
         foreach (var t in _cluster.Tenants(node))
         {
@@ -137,7 +135,8 @@ internal sealed class VictimSelector
             }
             else if (eligible(t.Job))
             {
-                _eligible.Add(t);
+                _eligible.Add(new Candidate(t, 0, 0));
+                potential += t.Gpus;
             }
         }
         if (gpus >= r.GpusPerNode && cpu >= r.Cpu && memory >= r.Memory)
@@ -146,21 +145,29 @@ internal sealed class VictimSelector
             option = new NodeOption(node, 0, double.PositiveInfinity, 0, ready, _taken.Count);
             return true;
         }
-        var potential = gpus;
-        foreach (var t in _eligible) potential += t.Gpus;
-        if (potential < r.GpusPerNode) return false;
+        if (gpus + potential < r.GpusPerNode) return false;
 
-        _now = now;
-        _preference = preference;
-        _eligible.Sort(_victimOrder);
+        // Victims in preference order, until the job fits: each next one is the first of the rest (a node has
+        // few tenants, and most jobs need one or two victims, so this beats sorting them all).
+        for (var i = 0; i < _eligible.Count; i++)
+        {
+            var job = _eligible[i].Slot.Job;
+            _eligible[i] = new Candidate(_eligible[i].Slot, preference(job), (now - job.StartTicks) * job.TotalGpus);
+        }
         var start = _taken.Count;
         long lost = 0;
         var least = double.PositiveInfinity;
-        foreach (var t in _eligible)
+        var left = _eligible.Count;
+        while (left > 0 && !(gpus >= r.GpusPerNode && cpu >= r.Cpu && memory >= r.Memory))
         {
-            if (gpus >= r.GpusPerNode && cpu >= r.Cpu && memory >= r.Memory) break;
+            var first = 0;
+            for (var i = 1; i < left; i++)
+                if (VictimOrder(_eligible[i], _eligible[first]) < 0) first = i;
+            var c = _eligible[first];
+            _eligible[first] = _eligible[--left];
+            var t = c.Slot;
             _taken.Add(t.Job);
-            least = Math.Min(least, preference(t.Job));
+            least = Math.Min(least, c.Preference);
             gpus += t.Gpus;
             cpu += t.Cpu;
             memory += t.Memory;
@@ -176,16 +183,18 @@ internal sealed class VictimSelector
         return true;
     }
 
-    /// <summary>Fair share: furthest over first, then most recently started. Least work lost: GPU-seconds run first.</summary>
-    private int VictimOrder(TenantSlot a, TenantSlot b)
+    /// <summary>Fair share: furthest over first, then most recently started. Least work lost: GPU-time run first.
+    /// Job id last: a total order, so the victims taken do not depend on the tenants' order.</summary>
+    private int VictimOrder(in Candidate a, in Candidate b)
     {
-        var c = _leastWorkLost
-            ? ((_now - a.Job.StartTicks) * a.Job.TotalGpus).CompareTo((_now - b.Job.StartTicks) * b.Job.TotalGpus)
-            : _preference(b.Job).CompareTo(_preference(a.Job));
+        var c = _leastWorkLost ? a.Work.CompareTo(b.Work) : b.Preference.CompareTo(a.Preference);
         if (c != 0) return c;
-        c = _leastWorkLost ? _preference(b.Job).CompareTo(_preference(a.Job)) : b.Job.StartTicks.CompareTo(a.Job.StartTicks);
-        return c != 0 ? c : b.Job.Id.CompareTo(a.Job.Id);
+        c = _leastWorkLost ? b.Preference.CompareTo(a.Preference) : b.Slot.Job.StartTicks.CompareTo(a.Slot.Job.StartTicks);
+        return c != 0 ? c : b.Slot.Job.Id.CompareTo(a.Slot.Job.Id);
     }
+
+    /// <summary>An eligible tenant with its preference and the GPU-time it has run (ticks × GPUs).</summary>
+    private readonly record struct Candidate(TenantSlot Slot, double Preference, long Work);
 
     /// <param name="Preference">The lowest preference among the node's victims: a node whose victims are all
     /// further over their fair share is taken first.</param>
