@@ -19,10 +19,7 @@ internal sealed class EntitledShares
     private double[] _entitled = [];
     private long[] _demand = [];
     private readonly List<int> _children = [];
-    private readonly Comparer<int> _byDemandPerShare;
-    private AccountTree _accounts = null!;
-
-    public EntitledShares() => _byDemandPerShare = Comparer<int>.Create(ByDemandPerShare);
+    private DemandPerShare[] _keys = [];
 
     /// <summary>The account's entitlement in GPUs, as of the last <see cref="Compute"/>.</summary>
     public double this[int account] => _entitled[account];
@@ -64,9 +61,16 @@ internal sealed class EntitledShares
             shares += accounts[c].Shares;
         }
         var count = _children.Count - start;
-        // Smallest demand per share first: those are the children that ask for less than their part.
-        _accounts = accounts;
-        _children.Sort(start, count, _byDemandPerShare);
+        // Smallest demand per share first: those are the children that ask for less than their part. Sorted by
+        // keys computed once (ties by index: a total order).
+        var keys = _keys.Length >= count ? _keys.AsSpan(0, count) : (_keys = new DemandPerShare[count * 2]).AsSpan(0, count);
+        for (var i = 0; i < count; i++)
+        {
+            var c = _children[start + i];
+            keys[i] = new DemandPerShare((double)_demand[c] / accounts[c].Shares, c);
+        }
+        keys.Sort();
+        for (var i = 0; i < count; i++) _children[start + i] = keys[i].Account;
         var left = _entitled[parent.Index];
         for (var k = start; k < _children.Count; k++)
         {
@@ -89,9 +93,12 @@ internal sealed class EntitledShares
         foreach (var c in ranked) Fill(accounts, accounts[c]);
     }
 
-    private int ByDemandPerShare(int x, int y)
+    private readonly record struct DemandPerShare(double Value, int Account) : IComparable<DemandPerShare>
     {
-        var c = ((double)_demand[x] / _accounts[x].Shares).CompareTo((double)_demand[y] / _accounts[y].Shares);
-        return c != 0 ? c : x.CompareTo(y);
+        public int CompareTo(DemandPerShare other)
+        {
+            var c = Value.CompareTo(other.Value);
+            return c != 0 ? c : Account.CompareTo(other.Account);
+        }
     }
 }

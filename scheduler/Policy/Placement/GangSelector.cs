@@ -23,13 +23,25 @@ internal sealed class GangSelector
             _perBlock = new int[blockCount];
             _taken = new int[blockCount];
         }
-        Array.Clear(_perBlock, 0, blockCount);
-        Array.Clear(_taken, 0, blockCount);
-        foreach (var n in candidates) _perBlock[blockOf(n)]++;
+        // Only the blocks holding candidates are counted, and only they are reset after (an earliest-start
+        // search chooses at many instants, over few candidates each).
+        _blocks.Clear();
+        foreach (var n in candidates)
+        {
+            var b = blockOf(n);
+            if (_perBlock[b]++ == 0) _blocks.Add(b);
+        }
+        ChooseCounted(candidates, blockOf, k, chosen);
+        foreach (var b in _blocks) _perBlock[b] = _taken[b] = 0;
+        return true;
+    }
 
+    private void ChooseCounted(IReadOnlyList<int> candidates, Func<int, int> blockOf, int k, List<int> chosen)
+    {
+        // The block with the fewest candidates that still holds k; the lowest-numbered among equals.
         var best = -1;
-        for (var b = 0; b < blockCount; b++)
-            if (_perBlock[b] >= k && (best < 0 || _perBlock[b] < _perBlock[best])) best = b;
+        foreach (var b in _blocks)
+            if (_perBlock[b] >= k && (best < 0 || _perBlock[b] < _perBlock[best] || (_perBlock[b] == _perBlock[best] && b < best))) best = b;
 
         if (best >= 0)
         {
@@ -37,15 +49,12 @@ internal sealed class GangSelector
             {
                 if (blockOf(n) != best) continue;
                 chosen.Add(n);
-                if (chosen.Count == k) return true;
+                if (chosen.Count == k) return;
             }
-            return true;
+            return;
         }
 
         // No single block: take the largest blocks first, so the gang spans as few as possible.
-        _blocks.Clear();
-        for (var b = 0; b < blockCount; b++)
-            if (_perBlock[b] > 0) _blocks.Add(b);
         _blocks.Sort(_byCandidatesDescending);
         var need = k;
         foreach (var b in _blocks)
@@ -62,6 +71,5 @@ internal sealed class GangSelector
             _taken[b]--;
             chosen.Add(n);
         }
-        return true;
     }
 }
