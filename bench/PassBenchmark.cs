@@ -62,7 +62,11 @@ internal sealed class PassBenchmark(BenchOptions o)
         var passGc0 = GC.CollectionCount(0) - gc0;
         var passGc2 = GC.CollectionCount(2) - gc2;
 
+        var eventGc0 = GC.CollectionCount(0);
+        var eventAlloc = GC.GetAllocatedBytesForCurrentThread();
         var ev = RunEvents();
+        eventGc0 = GC.CollectionCount(0) - eventGc0;
+        var eventAllocKb = (GC.GetAllocatedBytesForCurrentThread() - eventAlloc) / 1024.0 / Math.Max(1, o.EventWarmup + ev.Total.Count);
         var peakMb = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
 
         Console.WriteLine($"pass ms: median {Stats.Median(pass):F1}, p99 {Stats.Percentile(pass, 99):F1}; " +
@@ -99,6 +103,8 @@ internal sealed class PassBenchmark(BenchOptions o)
             ["event_us_median"] = Stats.Round(Stats.Median(ev.Total), 1),
             ["event_us_p99"] = Stats.Round(Stats.Percentile(ev.Total, 99), 1),
             ["event_us_max"] = Stats.Round(ev.Total.Count == 0 ? 0 : ev.Total.Max(), 1),
+            ["event_allocated_kb_mean"] = Stats.Round(eventAllocKb, 1),
+            ["gc_gen0_during_events"] = eventGc0,
             ["event_submit_us_p99"] = Stats.Round(Stats.Percentile(ev.Submit, 99), 1),
             ["event_finish_us_p99"] = Stats.Round(Stats.Percentile(ev.Finish, 99), 1),
             ["pending_after"] = engine.PendingCount,

@@ -36,8 +36,9 @@ public sealed partial class PolicyEngine
 
     /// <summary>Per account: the decision in which one of its waiting jobs had a node with its share free.</summary>
     private int[] _readyStamp = [];
-    /// <summary>Per type and GPUs per node: nodes big enough, registered and up (computed once per decision).</summary>
-    private readonly (int Stamp, int Registered, int Up)[]?[] _nodeCounts = new (int, int, int)[]?[GpuTypeTable.MaxTypes];
+    /// <summary>Per type and GPUs per node: nodes big enough, registered and up (counted again when a node is
+    /// added or changes shape or state: <see cref="Cluster.ClusterState.ShapeVersion"/>).</summary>
+    private readonly (long Version, int Registered, int Up)[]?[] _nodeCounts = new (long, int, int)[]?[GpuTypeTable.MaxTypes];
     private readonly List<JobStart> _starts = [];
     private readonly List<JobPreemption> _preemptions = [];
     private double[] _overuse = [];
@@ -390,17 +391,23 @@ public sealed partial class PolicyEngine
     {
         var g = job.Spec.GpusPerNode;
         var perType = _nodeCounts[type];
-        if (perType is null || perType.Length <= g) perType = _nodeCounts[type] = new (int, int, int)[Math.Max(g + 1, 9)];
-        if (perType[g].Stamp != _stamp)
+        if (perType is null || perType.Length <= g)
+        {
+            perType = _nodeCounts[type] = new (long, int, int)[Math.Max(g + 1, 9)];
+            Array.Fill(perType, (-1L, 0, 0));
+        }
+        if (perType[g].Version != _cluster.ShapeVersion)
         {
             int registered = 0, up = 0;
-            foreach (var n in _cluster.NodesOfType(type))
+            var nodes = _cluster.NodesOfType(type);
+            for (var i = 0; i < nodes.Count; i++)
             {
+                var n = nodes[i];
                 if (_cluster.GpusOf(n) < g) continue;
                 registered++;
                 if (_cluster.StateOf(n) == NodeState.Up) up++;
             }
-            perType[g] = (_stamp, registered, up);
+            perType[g] = (_cluster.ShapeVersion, registered, up);
         }
         var counts = perType[g];
         if (_cluster.UpGpusOfType(type) == 0)

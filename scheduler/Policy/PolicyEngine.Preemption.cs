@@ -66,8 +66,14 @@ public sealed partial class PolicyEngine
     /// <summary>The job holds the nodes its victims are vacating until their grace periods end.</summary>
     private void ClaimReclaimed(Job job, in PlacementRequest request, int[] nodes, long ready)
     {
-        _book.Add(ReservationFor(job, ready, nodes, request.GpusPerNode, request.Type),
-            nodes, ready, ready + request.Walltime, request.GpusPerNode, request.Cpu, request.Memory, counted: false);
+        var start = new DateTimeOffset(ready, TimeSpan.Zero);
+        Reservation reservation;
+        if (job.ReclaimClaim is { } last && ReferenceEquals(last.Nodes, nodes))
+            reservation = last.Reservation.Start == start ? last.Reservation : last.Reservation with { Start = start };
+        else
+            reservation = ReservationFor(job, ready, nodes, request.GpusPerNode, request.Type);
+        job.ReclaimClaim = (nodes, reservation);
+        _book.Add(reservation, nodes, ready, ready + request.Walltime, request.GpusPerNode, request.Cpu, request.Memory, counted: false);
         job.Reason = new PendingReason(PendingReasonKind.Reserved, job.Project, request.Type, job.TotalGpus, 0, 0, ready, 0);
     }
 
@@ -105,6 +111,7 @@ public sealed partial class PolicyEngine
             if (!valid)
             {
                 job.ReclaimNodes = null;
+                job.ReclaimClaim = null;
                 _dropped.Add(id);
                 continue;
             }

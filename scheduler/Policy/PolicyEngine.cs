@@ -246,6 +246,7 @@ public sealed partial class PolicyEngine
         job.Masks = [];
         job.AllocatedType = -1;
         job.ReclaimNodes = null;
+        job.ReclaimClaim = null;
         var queue = _accounts[job.Project].Queue;
         var before = queue.MinWalltime(job.Shape);
         job.MayNotBorrow = !job.Spec.Preemptible || job.PreemptionCount >= Settings.MaxPreemptions;
@@ -274,6 +275,7 @@ public sealed partial class PolicyEngine
         job.StartTicks = now;
         job.Borrowing = borrowing;
         job.ReclaimNodes = null;
+        job.ReclaimClaim = null;
         job.KillTicks = long.MaxValue;
         for (var i = 0; i < nodes.Length; i++)
             _cluster.Allocate(nodes[i], job, masks[i], job.Spec.CpuPerNode, job.Spec.MemoryMbPerNode);

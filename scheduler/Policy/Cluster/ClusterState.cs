@@ -57,10 +57,15 @@ internal sealed partial class ClusterState
 
     public bool TryGet(string name, out int node) => _byName.TryGetValue(name, out node);
 
+    /// <summary>Bumped whenever a node is added, changes shape or changes state: what is counted over the nodes'
+    /// shapes and states alone stays valid while it is unchanged.</summary>
+    public long ShapeVersion { get; private set; }
+
     /// <summary>Adds a node, or updates a known one's shape (only while nothing runs on it) and brings it up.</summary>
     public int AddOrUpdate(NodeSpec spec)
     {
         spec.Validate();
+        ShapeVersion++;
         var type = _types.GetOrAdd(spec.GpuType);
         if (_byName.TryGetValue(spec.Name, out var node))
         {
@@ -105,6 +110,7 @@ internal sealed partial class ClusterState
     public void SetState(int node, NodeState state)
     {
         if (_state[node] == state) return;
+        ShapeVersion++;
         if (_state[node] == NodeState.Up)
         {
             Unindex(node);

@@ -54,6 +54,10 @@ internal sealed class Job
 
     public int ReclaimType { get; set; } = -1;
 
+    /// <summary>The reservation last made on <see cref="ReclaimNodes"/> (for the nodes it was made on): each
+    /// decision re-claims them, and reuses it — or its node names, if the start moved.</summary>
+    public (int[] Nodes, Reservation Reservation)? ReclaimClaim { get; set; }
+
     /// <summary>The shape group the job is queued in, while pending.</summary>
     public ShapeGroup? Group { get; set; }
 

@@ -38,8 +38,10 @@ internal sealed partial class Placer
         _claimedChanged.Clear();
         _claimEnds.Clear();
         _claimFitCount = 0;
-        foreach (var n in _book.ClaimedNodes)
+        var claimed = _book.ClaimedNodes;
+        for (var i = 0; i < claimed.Count; i++)
         {
+            var n = claimed[i];
             if (_cluster.TypeOf(n) != r.Type || !Eligible(n, r)) continue;
             _claimedOfType.Add(n);
             _inWalk[n] = true;
