@@ -203,6 +203,7 @@ public sealed partial class PolicyEngine
             _accounts.ChangeHolding(project, type, -youngest.TotalGpus, borrowing: false, _typeWeight[type], now);
             _accounts.ChangeHolding(project, type, youngest.TotalGpus, borrowing: true, _typeWeight[type], now);
             youngest.Borrowing = true;
+            _cluster.TenantChanged(youngest);
             gpus -= youngest.TotalGpus;
         }
     }

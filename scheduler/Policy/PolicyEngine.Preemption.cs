@@ -1,4 +1,5 @@
 using Mekong.Policy.Accounts;
+using Mekong.Policy.Cluster;
 using Mekong.Policy.Jobs;
 using Mekong.Policy.Placement;
 
@@ -21,7 +22,7 @@ public sealed partial class PolicyEngine
         var project = job.Project;
         _searchProject = project;
         _searchDisplacedBy = job.DisplacedBy;
-        var found = _victims.Find(request, now, _reclaimEligible ??= ReclaimEligible, _overuseOf ??= v => Overuse(v.Project));
+        var found = _victims.Find(request, now, _reclaimEligible ??= ReclaimEligible, _overuseOf ??= Overuse);
         if (!found)
         {
             if (job.DisplacedBy is null && !HasRunningBorrower(_accounts[project], type)) _reclaimFailed.Add(key);
@@ -44,6 +45,7 @@ public sealed partial class PolicyEngine
         foreach (var victim in _victims.Victims)
         {
             victim.Status = JobStatus.Terminating;
+            _cluster.TenantChanged(victim);
             CapacityMayGrow(victim);
             victim.Requeue = true;
             StopBy(victim, now + victim.Spec.GracePeriod.Ticks);
@@ -203,17 +205,16 @@ public sealed partial class PolicyEngine
     // The victim searches' filters as delegates made once; they read the search's project and exclusions from these fields.
     private int _searchProject;
     private List<JobId>? _searchDisplacedBy;
-    private Func<Job, bool>? _reclaimEligible, _priorityEligible;
-    private Func<Job, double>? _overuseOf, _noPreference;
+    private Func<TenantSlot, bool>? _reclaimEligible, _priorityEligible;
+    private Func<int, double>? _overuseOf, _noPreference;
 
     /// <summary>A guarantee reclaim takes running borrowers of other projects that have not already displaced the job.</summary>
-    private bool ReclaimEligible(Job v) =>
-        v.Status == JobStatus.Running && v.Borrowing && v.Project != _searchProject && !(_searchDisplacedBy?.Contains(v.Id) ?? false);
+    private bool ReclaimEligible(TenantSlot v) =>
+        !v.Terminating && v.Borrowing && v.Project != _searchProject && !(_searchDisplacedBy?.Contains(v.Job.Id) ?? false);
 
     /// <summary>Priority preemption takes the project's own running low jobs that have not already displaced the job.</summary>
-    private bool PriorityEligible(Job v) =>
-        v.Status == JobStatus.Running && v.Project == _searchProject && v.Spec.Priority == JobPriority.Low
-        && !(_searchDisplacedBy?.Contains(v.Id) ?? false);
+    private bool PriorityEligible(TenantSlot v) =>
+        !v.Terminating && v.Project == _searchProject && v.Low && !(_searchDisplacedBy?.Contains(v.Job.Id) ?? false);
 
     private readonly struct CollectNodes(List<int> into) : Cluster.INodeVisitor
     {

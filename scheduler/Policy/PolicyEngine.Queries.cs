@@ -82,6 +82,23 @@ public sealed partial class PolicyEngine
         _fairTree.Compute(_accounts);
         return [.. _fairTree.Order.Select(i => _accounts[i].Path)];
     }
+
+    /// <summary>For tests: the first tenant slot that disagrees with its job (the victim search reads slots, not
+    /// jobs), or null.</summary>
+    internal string? TenantSlotMismatch()
+    {
+        for (var n = 0; n < _cluster.Count; n++)
+        {
+            foreach (var t in _cluster.Tenants(n))
+            {
+                var j = t.Job;
+                if (t.Project != j.Project || t.Borrowing != j.Borrowing || t.Terminating != (j.Status == JobStatus.Terminating)
+                    || t.StartTicks != j.StartTicks || t.TotalGpus != j.TotalGpus || t.Low != (j.Spec.Priority == JobPriority.Low))
+                    return $"node {_cluster.NameOf(n)}: the slot of job {j.Id} disagrees with the job";
+            }
+        }
+        return null;
+    }
 }
 
 /// <summary>A job as the core holds it.</summary>

@@ -201,6 +201,7 @@ public sealed partial class PolicyEngine
         if (job.Status == JobStatus.Running)
         {
             job.Status = JobStatus.Terminating;
+            _cluster.TenantChanged(job);
             CapacityMayGrow(job);
             StopBy(job, NowTicks + job.Spec.GracePeriod.Ticks);
         }
@@ -331,6 +332,7 @@ public sealed partial class PolicyEngine
             _accounts.ChangeHolding(project, type, -best.TotalGpus, borrowing: true, _typeWeight[type], now);
             _accounts.ChangeHolding(project, type, best.TotalGpus, borrowing: false, _typeWeight[type], now);
             best.Borrowing = false;
+            _cluster.TenantChanged(best);
         }
         while (true);
     }

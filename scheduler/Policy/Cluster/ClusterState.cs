@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace Mekong.Policy.Cluster;
 
@@ -130,8 +131,27 @@ internal sealed partial class ClusterState
         _freeMask[node] &= ~mask;
         _freeCpu[node] -= cpu;
         _freeMemory[node] -= memory;
-        _tenants[node].Add(new TenantSlot { Job = job, Mask = mask, Gpus = BitOperations.PopCount(mask), Cpu = cpu, Memory = memory });
+        _tenants[node].Add(new TenantSlot
+        {
+            Job = job, Mask = mask, Gpus = BitOperations.PopCount(mask), Cpu = cpu, Memory = memory,
+            Project = job.Project, TotalGpus = job.TotalGpus, StartTicks = job.StartTicks, Low = job.Spec.Priority == JobPriority.Low,
+            Borrowing = job.Borrowing, Terminating = job.Status == JobStatus.Terminating,
+        });
         Index(node);
+    }
+
+    /// <summary>The running job now borrows, or not, or is stopping: its slots say so too.</summary>
+    public void TenantChanged(Jobs.Job job)
+    {
+        foreach (var node in job.Nodes)
+        {
+            foreach (ref var t in CollectionsMarshal.AsSpan(_tenants[node]))
+            {
+                if (!ReferenceEquals(t.Job, job)) continue;
+                t.Borrowing = job.Borrowing;
+                t.Terminating = job.Status == JobStatus.Terminating;
+            }
+        }
     }
 
     public void Release(int node, Jobs.Job job)

@@ -48,12 +48,12 @@ internal sealed class VictimSelector
     /// <summary>When the last of the victims (and jobs already stopping there) will have freed its GPUs.</summary>
     public long ReadyTicks { get; private set; }
 
-    /// <param name="eligible">Which running jobs may be displaced for this job.</param>
-    /// <param name="preference">Higher is taken first (for example how far over its fair share the victim's account is).</param>
+    /// <param name="eligible">Which running jobs may be displaced for this job (read from their slots).</param>
+    /// <param name="preference">Per project: higher is taken first (for example how far over its fair share it is).</param>
     /// <param name="candidates">Nodes to consider (ascending); null for every node of the type.</param>
     /// <param name="ignoreClaims">Also search nodes that carry claims: a search that fails so fails whatever
     /// the claims, which lets the failure be carried into later decisions.</param>
-    public bool Find(in PlacementRequest r, long now, Func<Job, bool> eligible, Func<Job, double> preference, IReadOnlyList<int>? candidates = null, bool ignoreClaims = false)
+    public bool Find(in PlacementRequest r, long now, Func<TenantSlot, bool> eligible, Func<int, double> preference, IReadOnlyList<int>? candidates = null, bool ignoreClaims = false)
     {
         Victims.Clear();
         Nodes.Clear();
@@ -115,7 +115,7 @@ internal sealed class VictimSelector
         : a.LostWork != b.LostWork ? a.LostWork.CompareTo(b.LostWork)
         : a.Node.CompareTo(b.Node);
 
-    private bool TryNode(int node, in PlacementRequest r, long now, Func<Job, bool> eligible, Func<Job, double> preference, out NodeOption option)
+    private bool TryNode(int node, in PlacementRequest r, long now, Func<TenantSlot, bool> eligible, Func<int, double> preference, out NodeOption option)
     {
         option = default;
         var gpus = _cluster.FreeGpus(node);
@@ -126,14 +126,14 @@ internal sealed class VictimSelector
         _eligible.Clear();
         foreach (var t in _cluster.Tenants(node))
         {
-            if (t.Job.Status == JobStatus.Terminating)
+            if (t.Terminating)
             {
                 gpus += t.Gpus;
                 cpu += t.Cpu;
                 memory += t.Memory;
                 ready = Math.Max(ready, t.Job.KillTicks);
             }
-            else if (eligible(t.Job))
+            else if (eligible(t))
             {
                 _eligible.Add(new Candidate(t, 0, 0));
                 potential += t.Gpus;
@@ -151,8 +151,8 @@ internal sealed class VictimSelector
         // few tenants, and most jobs need one or two victims, so this beats sorting them all).
         for (var i = 0; i < _eligible.Count; i++)
         {
-            var job = _eligible[i].Slot.Job;
-            _eligible[i] = new Candidate(_eligible[i].Slot, preference(job), (now - job.StartTicks) * job.TotalGpus);
+            var slot = _eligible[i].Slot;
+            _eligible[i] = new Candidate(slot, preference(slot.Project), (now - slot.StartTicks) * slot.TotalGpus);
         }
         var start = _taken.Count;
         long lost = 0;
@@ -171,7 +171,7 @@ internal sealed class VictimSelector
             gpus += t.Gpus;
             cpu += t.Cpu;
             memory += t.Memory;
-            lost += (now - t.Job.StartTicks) / TimeSpan.TicksPerSecond * t.Job.TotalGpus;
+            lost += (now - t.StartTicks) / TimeSpan.TicksPerSecond * t.TotalGpus;
             ready = Math.Max(ready, now + t.Job.Spec.GracePeriod.Ticks);
         }
         if (gpus < r.GpusPerNode || cpu < r.Cpu || memory < r.Memory)
@@ -189,7 +189,7 @@ internal sealed class VictimSelector
     {
         var c = _leastWorkLost ? a.Work.CompareTo(b.Work) : b.Preference.CompareTo(a.Preference);
         if (c != 0) return c;
-        c = _leastWorkLost ? b.Preference.CompareTo(a.Preference) : b.Slot.Job.StartTicks.CompareTo(a.Slot.Job.StartTicks);
+        c = _leastWorkLost ? b.Preference.CompareTo(a.Preference) : b.Slot.StartTicks.CompareTo(a.Slot.StartTicks);
         return c != 0 ? c : b.Slot.Job.Id.CompareTo(a.Slot.Job.Id);
     }
 

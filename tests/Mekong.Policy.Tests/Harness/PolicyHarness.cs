@@ -208,6 +208,7 @@ public sealed class PolicyHarness
     /// <summary>Invariants 1–3 of DESIGN.md over the engine's current state.</summary>
     public void AssertInvariants()
     {
+        Assert.Null(Engine.TenantSlotMismatch());
         var nodes = Engine.Nodes().ToDictionary(n => n.Spec.Name);
         var taken = nodes.Keys.ToDictionary(n => n, _ => 0UL);
         foreach (var job in Engine.Jobs())

@@ -221,6 +221,8 @@ public sealed class PolicyDriver
         if ((_checks & Checks.Allocations) != 0)
         {
             errors.AddRange(ReferenceModel.CheckAllocations(jobs, nodes));
+            foreach (var engine in _engines)
+                if (engine.TenantSlotMismatch() is { } mismatch) errors.Add(mismatch);
             foreach (var s in planA.Starts)
             {
                 var job = jobs.Single(j => j.Spec.Id == s.Job);
