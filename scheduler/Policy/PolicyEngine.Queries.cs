@@ -93,7 +93,7 @@ public sealed partial class PolicyEngine
             {
                 var j = t.Job;
                 if (t.Project != j.Project || t.Borrowing != j.Borrowing || t.Terminating != (j.Status == JobStatus.Terminating)
-                    || t.StartTicks != j.StartTicks || t.TotalGpus != j.TotalGpus || t.Low != (j.Spec.Priority == JobPriority.Low))
+                    || t.StartTicks != j.StartTicks || t.GraceTicks != j.Spec.GracePeriod.Ticks || t.TotalGpus != j.TotalGpus || t.Low != (j.Spec.Priority == JobPriority.Low))
                     return $"node {_cluster.NameOf(n)}: the slot of job {j.Id} disagrees with the job";
             }
         }

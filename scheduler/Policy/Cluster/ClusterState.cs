@@ -134,7 +134,7 @@ internal sealed partial class ClusterState
         _tenants[node].Add(new TenantSlot
         {
             Job = job, Mask = mask, Gpus = BitOperations.PopCount(mask), Cpu = cpu, Memory = memory,
-            Project = job.Project, TotalGpus = job.TotalGpus, StartTicks = job.StartTicks, Low = job.Spec.Priority == JobPriority.Low,
+            Project = job.Project, TotalGpus = job.TotalGpus, StartTicks = job.StartTicks, GraceTicks = job.Spec.GracePeriod.Ticks, Low = job.Spec.Priority == JobPriority.Low,
             Borrowing = job.Borrowing, Terminating = job.Status == JobStatus.Terminating,
         });
         Index(node);

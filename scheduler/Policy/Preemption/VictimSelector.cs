@@ -172,7 +172,7 @@ internal sealed class VictimSelector
             cpu += t.Cpu;
             memory += t.Memory;
             lost += (now - t.StartTicks) / TimeSpan.TicksPerSecond * t.TotalGpus;
-            ready = Math.Max(ready, now + t.Job.Spec.GracePeriod.Ticks);
+            ready = Math.Max(ready, now + t.GraceTicks);
         }
         if (gpus < r.GpusPerNode || cpu < r.Cpu || memory < r.Memory)
         {
