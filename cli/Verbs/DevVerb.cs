@@ -32,8 +32,9 @@ internal static class DevVerb
         var agentCount = VerbOptions.Count("--agents", "local agents (nodes local-1 … local-N) running real job processes; 0 for none", 2);
         var gpusPerAgent = VerbOptions.Count("--gpus-per-agent", "simulated GPUs per local agent", 4);
         var gpuType = new Option<string>("--gpu-type") { Description = "GPU type of the local agents' GPUs", DefaultValueFactory = _ => GpuType, HelpName = "TYPE" };
+        var set = ServerVerb.PolicySet();
         var verb = new Command("dev", "run a local scheduler with local agents and a demo project, and write ./.mekong/config.yaml for the CLI");
-        foreach (var o in new Option[] { listen, agentCount, gpusPerAgent, gpuType }) verb.Options.Add(o);
+        foreach (var o in new Option[] { listen, agentCount, gpusPerAgent, gpuType, set }) verb.Options.Add(o);
         host.SetAction(verb, async context =>
         {
             var directory = Path.Combine(context.Environment.CurrentDirectory, ConfigFile.LocalDirectory);
@@ -53,6 +54,7 @@ internal static class DevVerb
                 DefaultWalltime = TimeSpan.FromHours(1),
                 HeartbeatInterval = TimeSpan.FromSeconds(2),
                 HeartbeatTimeout = TimeSpan.FromSeconds(10),
+                Policy = ServerVerb.Policy(context.Get(set)),
             };
             await using var scheduler = await ServerVerb.Start(options, context.Cancellation).ConfigureAwait(false);
 

@@ -1,6 +1,9 @@
 using System.CommandLine;
 using System.Net.Sockets;
+using Mekong.Policy;
 using Mekong.Scheduler;
+using Mekong.Simulation;
+using Mekong.Simulation.Setup;
 
 namespace Mekong.Cli.Verbs;
 
@@ -19,8 +22,9 @@ internal static class ServerVerb
         var jwtIssuer = new Option<string?>("--jwt-issuer") { Description = "issuer a JWT must carry", HelpName = "ISSUER" };
         var jwtAudience = new Option<string?>("--jwt-audience") { Description = "audience a JWT must carry", HelpName = "AUDIENCE" };
         var jwtKey = new Option<string?>("--jwt-key-file") { Description = "HS256 secret or RSA public key (PEM); turns JWT validation on", HelpName = "FILE" };
+        var set = PolicySet();
         var verb = new Command("server", "run the scheduler until SIGINT or SIGTERM");
-        foreach (var o in new Option[] { store, listen, http, bootstrap, jwtIssuer, jwtAudience, jwtKey }) verb.Options.Add(o);
+        foreach (var o in new Option[] { store, listen, http, bootstrap, jwtIssuer, jwtAudience, jwtKey, set }) verb.Options.Add(o);
 
         host.SetAction(verb, async context =>
         {
@@ -32,10 +36,12 @@ internal static class ServerVerb
                 JwtIssuer = context.Get(jwtIssuer),
                 JwtAudience = context.Get(jwtAudience),
                 JwtKeyFile = context.Get(jwtKey),
+                Policy = Policy(context.Get(set)),
             };
             if (options.JwtKeyFile is { } key && !File.Exists(key)) throw new UsageException($"--jwt-key-file {key}: no such file");
             await using var scheduler = await Start(options, context.Cancellation).ConfigureAwait(false);
             await context.Error.WriteLineAsync($"mekong server: listening on {scheduler.Address}" + (scheduler.HttpAddress is { } h ? $", JSON on {h}" : "")).ConfigureAwait(false);
+            await context.Error.WriteLineAsync($"mekong server: policy {SettingsOverrides.Describe(scheduler.Policy)}").ConfigureAwait(false);
             if (context.Get(bootstrap) is { } file && !await scheduler.HasAdminTokenAsync().ConfigureAwait(false))
             {
                 var secret = await scheduler.IssueTokenAsync("admin", ["admin"], "bootstrap").ConfigureAwait(false);
@@ -49,6 +55,27 @@ internal static class ServerVerb
         return verb;
     }
 
+    /// <summary><c>--set key=value</c>, repeatable: the policy settings (DESIGN.md's defaults for the rest).</summary>
+    internal static Option<string[]> PolicySet() => new("--set")
+    {
+        Description = "policy setting key=value, repeatable: halfLife=7d, reservations=16, maxPreemptions=3, borrowBeyondFairShare=1.5, " +
+            "borrowAnySizeBelowShare=0.5, reclaimVictimOrder=least-work-lost|fair-share, weight.TYPE=2 (the defaults shown)",
+        AllowMultipleArgumentsPerToken = false,
+        HelpName = "KEY=VALUE",
+    };
+
+    internal static PolicySettings Policy(string[]? overrides)
+    {
+        try
+        {
+            return SettingsOverrides.Apply(new PolicySettings(), overrides ?? []);
+        }
+        catch (SimulationInputException e)
+        {
+            throw new UsageException(e.Message, e);
+        }
+    }
+
     /// <summary>Starts the host, with the failures a person can fix said in one line.</summary>
     internal static async Task<SchedulerHost> Start(SchedulerOptions options, CancellationToken cancellation)
     {
@@ -57,7 +84,7 @@ internal static class ServerVerb
         {
             return await SchedulerHost.StartAsync(options, cancellation).ConfigureAwait(false);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or PolicyException)
         {
             throw new UsageException(e.Message, e);
         }

@@ -49,6 +49,9 @@ public sealed class SchedulerHost : IAsyncDisposable
     /// <summary>The HTTP/1.1 JSON address, when one was asked for.</summary>
     public Uri? HttpAddress { get; }
 
+    /// <summary>The policy settings the scheduler runs with.</summary>
+    public PolicySettings Policy { get; private init; } = new();
+
     public static async Task<SchedulerHost> StartAsync(SchedulerOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -100,7 +103,7 @@ public sealed class SchedulerHost : IAsyncDisposable
             var address = addresses[0];
             var httpAddress = options.HttpListen is null ? null : addresses[^1];
             Log.Started(logger, address, store.Backend.ToString(), snapshot.Jobs.Count, snapshot.Nodes.Count, snapshot.Accounts.Count);
-            return new SchedulerHost(app, store, core, jwt, address, httpAddress, stopping);
+            return new SchedulerHost(app, store, core, jwt, address, httpAddress, stopping) { Policy = engine.Settings };
         }
         catch
         {

@@ -3,8 +3,8 @@ using Mekong.Policy;
 
 namespace Mekong.Simulation.Setup;
 
-/// <summary>Applies <c>--set key=value</c> overrides to <see cref="PolicySettings"/>, so an admin can compare
-/// settings without a file. Keys: <c>halfLife</c> (a duration: 3d, 12h, 90m, 45s), <c>reservations</c>,
+/// <summary>Applies <c>--set key=value</c> overrides to <see cref="PolicySettings"/> (<c>mekong server</c>'s and
+/// <c>mekong simulate</c>'s), so an admin can set and compare settings without a file. Keys: <c>halfLife</c> (a duration: 3d, 12h, 90m, 45s), <c>reservations</c>,
 /// <c>maxPreemptions</c>, <c>borrowBeyondFairShare</c> (a factor, 0 = off),
 /// <c>borrowAnySizeBelowShare</c> (a positive factor), <c>reclaimVictimOrder</c> (fair-share or least-work-lost), <c>weight.TYPE</c> (fair-share weight of a GPU type).</summary>
 public static class SettingsOverrides
@@ -41,6 +41,30 @@ public static class SettingsOverrides
         }
         return settings;
     }
+
+    /// <summary>The settings in the form <see cref="Apply"/> reads (key=value, comma-separated), weights by type name.</summary>
+    public static string Describe(PolicySettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var parts = new List<string>
+        {
+            "halfLife=" + FormatDuration(settings.UsageHalfLife),
+            string.Create(CultureInfo.InvariantCulture, $"reservations={settings.Reservations}"),
+            string.Create(CultureInfo.InvariantCulture, $"maxPreemptions={settings.MaxPreemptions}"),
+            string.Create(CultureInfo.InvariantCulture, $"borrowBeyondFairShare={settings.BorrowBeyondFairShare}"),
+            string.Create(CultureInfo.InvariantCulture, $"borrowAnySizeBelowShare={settings.BorrowAnySizeBelowShare}"),
+            "reclaimVictimOrder=" + (settings.ReclaimVictimOrder == ReclaimVictimOrder.FairShare ? "fair-share" : "least-work-lost"),
+        };
+        foreach (var (type, weight) in settings.GpuTypeWeights.OrderBy(w => w.Key, StringComparer.Ordinal))
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"weight.{type}={weight}"));
+        return string.Join(", ", parts);
+    }
+
+    private static string FormatDuration(TimeSpan t) =>
+        t.Ticks % TimeSpan.TicksPerDay == 0 ? string.Create(CultureInfo.InvariantCulture, $"{t.Ticks / TimeSpan.TicksPerDay}d")
+        : t.Ticks % TimeSpan.TicksPerHour == 0 ? string.Create(CultureInfo.InvariantCulture, $"{t.Ticks / TimeSpan.TicksPerHour}h")
+        : t.Ticks % TimeSpan.TicksPerMinute == 0 ? string.Create(CultureInfo.InvariantCulture, $"{t.Ticks / TimeSpan.TicksPerMinute}m")
+        : string.Create(CultureInfo.InvariantCulture, $"{t.TotalSeconds}s");
 
     private static PolicySettings WithWeight(PolicySettings settings, string type, string value, string key)
     {
