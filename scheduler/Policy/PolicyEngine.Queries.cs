@@ -83,6 +83,13 @@ public sealed partial class PolicyEngine
         return [.. _fairTree.Order.Select(i => _accounts[i].Path)];
     }
 
+    /// <summary>For tests: victim searches try every node (see <see cref="Preemption.VictimSelector.Exhaustive"/>).</summary>
+    internal bool ExhaustiveVictimSearch
+    {
+        get => _victims.Exhaustive;
+        set => _victims.Exhaustive = value;
+    }
+
     /// <summary>For tests: the first tenant slot that disagrees with its job (the victim search reads slots, not
     /// jobs), or null.</summary>
     internal string? TenantSlotMismatch()
@@ -96,6 +103,12 @@ public sealed partial class PolicyEngine
                     || t.StartTicks != j.StartTicks || t.GraceTicks != j.Spec.GracePeriod.Ticks || t.TotalGpus != j.TotalGpus || t.Low != (j.Spec.Priority == JobPriority.Low))
                     return $"node {_cluster.NameOf(n)}: the slot of job {j.Id} disagrees with the job";
             }
+            var borrowers = _cluster.Tenants(n).Where(t => !t.Terminating && t.Borrowing).ToList();
+            var latest = borrowers.Count == 0 ? long.MinValue : borrowers.Max(t => t.StartTicks);
+            var fewest = borrowers.Count == 0 ? int.MaxValue : borrowers.Min(t => t.TotalGpus);
+            if (_cluster.BorrowerLatestStart(n) != latest || _cluster.BorrowerFewestGpus(n) != fewest
+                || _cluster.StoppingTenants(n) != _cluster.Tenants(n).Count(t => t.Terminating))
+                return $"node {_cluster.NameOf(n)}: its borrower summary disagrees with its tenants";
         }
         return null;
     }

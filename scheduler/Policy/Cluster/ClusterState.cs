@@ -25,6 +25,12 @@ internal sealed partial class ClusterState
     private long[] _freeMemory = [];
     private List<TenantSlot>[] _tenants = [];
 
+    // Per node, over its running borrowers: the latest start and the fewest GPUs (of the whole job); and how
+    // many of its tenants are stopping. A reclaim bounds from these the least work it could lose on the node.
+    private long[] _borrowerLatestStart = [];
+    private int[] _borrowerFewestGpus = [];
+    private int[] _stoppingTenants = [];
+
     // _freeIndex[type][k] is a bit set over node indexes; _freeCount[type][k] its population.
     private readonly ulong[][][] _freeIndex = new ulong[GpuTypeTable.MaxTypes][][];
     private readonly int[][] _freeCount = new int[GpuTypeTable.MaxTypes][];
@@ -50,6 +56,15 @@ internal sealed partial class ClusterState
     public int FreeCpu(int node) => _freeCpu[node];
     public long FreeMemory(int node) => _freeMemory[node];
     public List<TenantSlot> Tenants(int node) => _tenants[node];
+
+    /// <summary>The latest start of a running borrower on the node (long.MinValue: none borrows there).</summary>
+    public long BorrowerLatestStart(int node) => _borrowerLatestStart[node];
+
+    /// <summary>The fewest GPUs of a running borrower on the node, counting all of its job's GPUs.</summary>
+    public int BorrowerFewestGpus(int node) => _borrowerFewestGpus[node];
+
+    /// <summary>How many of the node's tenants are stopping.</summary>
+    public int StoppingTenants(int node) => _stoppingTenants[node];
     public IReadOnlyList<int> NodesOfType(int type) => _nodesOfType[type] ?? (IReadOnlyList<int>)[];
     public int MaxGpusOfType(int type) => _maxGpusOfType[type];
 
@@ -84,6 +99,7 @@ internal sealed partial class ClusterState
             _name[node] = spec.Name;
             _byName.Add(spec.Name, node);
             _tenants[node] = [];
+            Summarize(node);
             _state[node] = NodeState.Down;
         }
 
@@ -137,6 +153,7 @@ internal sealed partial class ClusterState
             Project = job.Project, TotalGpus = job.TotalGpus, StartTicks = job.StartTicks, GraceTicks = job.Spec.GracePeriod.Ticks, Low = job.Spec.Priority == JobPriority.Low,
             Borrowing = job.Borrowing, Terminating = job.Status == JobStatus.Terminating,
         });
+        Summarize(node);
         Index(node);
     }
 
@@ -151,7 +168,26 @@ internal sealed partial class ClusterState
                 t.Borrowing = job.Borrowing;
                 t.Terminating = job.Status == JobStatus.Terminating;
             }
+            Summarize(node);
         }
+    }
+
+    private void Summarize(int node)
+    {
+        long latest = long.MinValue;
+        int fewest = int.MaxValue, stopping = 0;
+        foreach (var t in _tenants[node])
+        {
+            if (t.Terminating) stopping++;
+            else if (t.Borrowing)
+            {
+                latest = Math.Max(latest, t.StartTicks);
+                fewest = Math.Min(fewest, t.TotalGpus);
+            }
+        }
+        _borrowerLatestStart[node] = latest;
+        _borrowerFewestGpus[node] = fewest;
+        _stoppingTenants[node] = stopping;
     }
 
     public void Release(int node, Jobs.Job job)
@@ -165,6 +201,7 @@ internal sealed partial class ClusterState
             _freeCpu[node] += tenants[i].Cpu;
             _freeMemory[node] += tenants[i].Memory;
             tenants.RemoveAt(i);
+            Summarize(node);
             Index(node);
             return;
         }
@@ -208,6 +245,9 @@ internal sealed partial class ClusterState
         Array.Resize(ref _freeCpu, capacity);
         Array.Resize(ref _freeMemory, capacity);
         Array.Resize(ref _tenants, capacity);
+        Array.Resize(ref _borrowerLatestStart, capacity);
+        Array.Resize(ref _borrowerFewestGpus, capacity);
+        Array.Resize(ref _stoppingTenants, capacity);
         var words = capacity / 64;
         for (var t = 0; t < GpuTypeTable.MaxTypes; t++)
         {

@@ -35,6 +35,9 @@ internal sealed class VictimSelector
         _blockOf = cluster.BlockOf;
     }
 
+    /// <summary>For tests: try every node, never stopping early (the bounded search must choose the same).</summary>
+    internal bool Exhaustive { get; set; }
+
     /// <summary>Victims of the last successful call (distinct jobs).</summary>
     public List<Job> Victims { get; } = [];
 
@@ -60,12 +63,14 @@ internal sealed class VictimSelector
         _options.Clear();
         _taken.Clear();
         var nodes = candidates ?? _cluster.NodesOfType(r.Type);
-        for (var i = 0; i < nodes.Count; i++)
+        if (candidates is null && r.Nodes == 1 && _leastWorkLost && !Exhaustive) TryNodesByLeastWork(r, now, eligible, preference, nodes, ignoreClaims);
+        else
         {
-            var node = nodes[i];
-            if (_cluster.StateOf(node) != NodeState.Up || _cluster.GpusOf(node) < r.GpusPerNode
-                || _cluster.CpuOf(node) < r.Cpu || _cluster.MemoryOf(node) < r.Memory || (!ignoreClaims && _book.HasClaims(node))) continue;
-            if (TryNode(node, r, now, eligible, preference, out var option)) _options.Add(option);
+            for (var i = 0; i < nodes.Count; i++)
+            {
+                var node = nodes[i];
+                if (Searchable(node, r, ignoreClaims) && TryNode(node, r, now, eligible, preference, out var option)) _options.Add(option);
+            }
         }
         if (_options.Count < r.Nodes) return false;
 
@@ -96,6 +101,51 @@ internal sealed class VictimSelector
         }
         _chosen.Clear();
         return true;
+    }
+
+    private bool Searchable(int node, in PlacementRequest r, bool ignoreClaims) =>
+        _cluster.StateOf(node) == NodeState.Up && _cluster.GpusOf(node) >= r.GpusPerNode && _cluster.CpuOf(node) >= r.Cpu
+        && _cluster.MemoryOf(node) >= r.Memory && (ignoreClaims || !_book.HasClaims(node));
+
+    /// <summary>One node, least work lost first: a node where the job needs a victim loses at least its cheapest
+    /// borrower's work — (now − the latest borrower start) × the fewest GPUs of a borrower there — and one with
+    /// GPUs free or stopping may lose nothing. Nodes are tried in order of that bound, and the search stops at
+    /// the first whose bound exceeds the least work an option found loses: every node not tried would lose
+    /// more, so the best option is the one a search of every node finds (a reclaim reads a few nodes, not all).</summary>
+    private void TryNodesByLeastWork(in PlacementRequest r, long now, Func<TenantSlot, bool> eligible, Func<int, double> preference, IReadOnlyList<int> nodes, bool ignoreClaims)
+    {
+        _bounds.Clear();
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            var node = nodes[i];
+            if (!Searchable(node, r, ignoreClaims)) continue;
+            long bound;
+            if (_cluster.StoppingTenants(node) > 0 || _cluster.FreeGpus(node) >= r.GpusPerNode) bound = 0;
+            else if (_cluster.BorrowerLatestStart(node) == long.MinValue) continue; // nothing there to take
+            else bound = (now - _cluster.BorrowerLatestStart(node)) / TimeSpan.TicksPerSecond * _cluster.BorrowerFewestGpus(node);
+            _bounds.Add(new NodeBound(bound, node));
+        }
+        _bounds.Sort();
+        var best = -1;
+        foreach (var (bound, node) in _bounds)
+        {
+            if (best >= 0 && bound > _options[best].LostWork) break;
+            if (!TryNode(node, r, now, eligible, preference, out var option)) continue;
+            _options.Add(option);
+            if (best < 0 || Better(option, _options[best]) < 0) best = _options.Count - 1;
+        }
+    }
+
+    private readonly List<NodeBound> _bounds = [];
+
+    /// <summary>The least work a node's option could lose, with the node: ordered by bound, then node.</summary>
+    private readonly record struct NodeBound(long Bound, int Node) : IComparable<NodeBound>
+    {
+        public int CompareTo(NodeBound other)
+        {
+            var c = Bound.CompareTo(other.Bound);
+            return c != 0 ? c : Node.CompareTo(other.Node);
+        }
     }
 
     private int IndexOfOption(int node)

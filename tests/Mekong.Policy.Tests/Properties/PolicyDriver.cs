@@ -53,6 +53,8 @@ public sealed class PolicyDriver
             BorrowAnySizeBelowShare = input.Seed / ReservationCaps.Length % 2 == 0 ? 0.5 : 1.5,
         };
         _engines = [.. _clocks.Select(c => new PolicyEngine(settings, c))];
+        // B replays A's stream with victim searches that try every node: it must decide exactly as A.
+        _engines[1].ExhaustiveVictimSearch = true;
         foreach (var n in _def.Nodes) All($"node up {n.Name} {n.GpuType}×{n.Gpus} {n.Block}", e => e.NodeUp(n));
         foreach (var a in _def.Accounts)
             All($"account {a.Path} shares {a.Shares} guarantee {Dict(a.Guarantee)} limit {Dict(a.Limit)}", e => e.SetAccount(a));
@@ -240,7 +242,7 @@ public sealed class PolicyDriver
         {
             var a = ReferenceModel.Describe(planA, reservations: true);
             var b = ReferenceModel.Describe(planB, reservations: true);
-            if (a != b) errors.Add($"two engines fed the same stream decided differently:\n  A: {a}\n  B: {b}");
+            if (a != b) errors.Add($"two engines fed the same stream (B searching every node for victims) decided differently:\n  A: {a}\n  B: {b}");
             var c = ReferenceModel.Describe(planC, reservations: false);
             if (ReferenceModel.Describe(planA, reservations: false) != c)
                 errors.Add($"Decide() and Schedule() made different starts or preemptions:\n  Schedule: {a}\n  Decide:   {c}");
