@@ -53,7 +53,8 @@ internal sealed class VictimSelector
 
     /// <param name="eligible">Which running jobs may be displaced for this job (read from their slots).</param>
     /// <param name="preference">Per project: higher is taken first (for example how far over its fair share it is).</param>
-    /// <param name="candidates">Nodes to consider (ascending); null for every node of the type.</param>
+    /// <param name="candidates">Nodes to consider (ascending); null for every node of the type — a guarantee reclaim,
+    /// whose victims are borrowers (the bound of <see cref="TryNodesByLeastWork"/> counts on that).</param>
     /// <param name="ignoreClaims">Also search nodes that carry claims: a search that fails so fails whatever
     /// the claims, which lets the failure be carried into later decisions.</param>
     public bool Find(in PlacementRequest r, long now, Func<TenantSlot, bool> eligible, Func<int, double> preference, IReadOnlyList<int>? candidates = null, bool ignoreClaims = false)
