@@ -276,7 +276,9 @@ public sealed partial class PolicyEngine
                 if (ForcedBorrower(project) || YoungerWithinToYield(project, job, t) < 0) { reason ??= NoBorrowReason(job, project, t); continue; }
                 guaranteed = displacing = true;
             }
-            if (!guaranteed && FairShareBlockerFor(project, job.TotalGpus) is { } over) { reason ??= FairShareReason(job, over); continue; }
+            // Capacity preempted for a job is that job's: the fair-share rule, which keeps a project from borrowing
+            // more idle capacity, does not take it back (its victims were borrowers, or the project's own jobs).
+            if (!guaranteed && job.ReclaimNodes is null && FairShareBlockerFor(project, job.TotalGpus) is { } over) { reason ??= FairShareReason(job, over); continue; }
             if (admitted < 0) admitted = t;
             if (displacing)
             {

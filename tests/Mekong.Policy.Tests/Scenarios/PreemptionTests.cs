@@ -209,6 +209,32 @@ public class PreemptionTests
     }
 
     [Fact]
+    public void A_job_whose_victims_have_gone_starts_there_even_when_its_project_is_now_held_at_its_fair_share()
+    {
+        // a's high job displaces one of a's low jobs. Before the victim is gone, b queues work: a now holds twice its
+        // entitled share, and the fair-share rule refuses a any further borrowing. The vacated node is still the
+        // high job's — the rule limits idle capacity a project may take, not capacity it freed for its own job —
+        // so the job starts there, in the decision a full pass makes and in one after a single event alike.
+        foreach (var incremental in new[] { false, true })
+        {
+            var h = new PolicyHarness(new PolicySettings { Reservations = 0 });
+            h.Nodes(2, gpus: 8);
+            h.Account("a", priorityPreemption: true);
+            h.Account("b");
+            var low = h.Submit(Job("a-low1").Gpus(8).In("a").Low(), Job("a-low2").Gpus(8).In("a").Low());
+            h.Pass().ShouldStart(low);
+            h.Advance(TimeSpan.FromMinutes(5));
+            var high = h.Submit(Job("a-high").Gpus(8).In("a").High());
+            var preempted = h.Pass().Preemptions.Single().Victim;
+            h.Submit(Job("b-gang").Gang(2, gpus: 8).In("b"));
+            h.Pass().ShouldStartNothing();
+            h.Finish(preempted);
+            var plan = incremental ? h.Decide() : h.Pass();
+            plan.ShouldStart(high).ShouldPreemptNothing();
+        }
+    }
+
+    [Fact]
     public void Priority_preemption_never_crosses_projects_and_spares_normal_jobs()
     {
         var h = new PolicyHarness();
