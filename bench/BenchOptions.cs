@@ -12,7 +12,7 @@ internal sealed record BenchOptions
     public int Running { get; init; } = 60_000;
     public int Repeat { get; init; } = 20;
     public int Events { get; init; } = 2_000;
-    public int EventWarmup { get; init; } = 200;
+    public int EventWarmup { get; init; } = 1_000;
     /// <summary>Running jobs finished (and as many new jobs submitted) between two measured passes; -1: 1% of running.</summary>
     public int Churn { get; init; } = -1;
     public int Seed { get; init; } = 42;
