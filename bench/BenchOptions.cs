@@ -22,6 +22,10 @@ internal sealed record BenchOptions
     public int EventBudgetSeconds { get; init; } = 60;
     public bool Json { get; init; }
     public bool Profile { get; init; }
+    /// <summary>Events decided by full passes instead of Decide(): with <see cref="PlansOut"/>, a check that both agree.</summary>
+    public bool EventsByFullPass { get; init; }
+    /// <summary>A file for each event's plan (starts with their nodes, preemptions, reservations), one line each.</summary>
+    public string? PlansOut { get; init; }
 
     public int EffectiveChurn => Churn >= 0 ? Churn : Math.Max(1, Running / 100);
 
@@ -31,9 +35,8 @@ internal sealed record BenchOptions
         for (var i = 0; i < args.Count; i++)
         {
             var a = args[i];
-            int Next() => i + 1 < args.Count
-                ? int.Parse(args[++i], NumberStyles.Integer, CultureInfo.InvariantCulture)
-                : throw new ArgumentException($"{a} needs a value");
+            int Next() => int.Parse(Text(), NumberStyles.Integer, CultureInfo.InvariantCulture);
+            string Text() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{a} needs a value");
             o = a switch
             {
                 "--nodes" => o with { Nodes = Next() },
@@ -50,6 +53,8 @@ internal sealed record BenchOptions
                 "--event-budget-s" => o with { EventBudgetSeconds = Next() },
                 "--json" => o with { Json = true },
                 "--profile" => o with { Profile = true },
+                "--events-by-full-pass" => o with { EventsByFullPass = true },
+                "--plans-out" => o with { PlansOut = Text() },
                 _ => throw new ArgumentException($"unknown option {a}"),
             };
         }

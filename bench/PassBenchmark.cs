@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Mekong.Policy;
 
@@ -137,6 +138,12 @@ internal sealed class PassBenchmark(BenchOptions o)
         }
     }
 
+    /// <summary>One event's plan as a line: starts with their nodes, preemptions, reservations with their starts.</summary>
+    private static string Describe(int i, SchedulingPlan plan) => string.Create(CultureInfo.InvariantCulture,
+        $"{i} starts=[{string.Join(",", plan.Starts.Select(s => $"{s.Job.Value}@{string.Join("+", s.Allocations.Select(a => a.Node))}"))}] " +
+        $"preemptions=[{string.Join(",", plan.Preemptions.Select(p => $"{p.Victim.Value}>{p.For.Value}"))}] " +
+        $"reservations=[{string.Join(",", plan.Reservations.Select(r => $"{r.Job.Value}@{r.Start.UtcTicks}"))}]");
+
     private void Apply(SchedulingPlan plan)
     {
         foreach (var s in plan.Starts) _c.Running.Add(s.Job);
@@ -153,6 +160,7 @@ internal sealed class PassBenchmark(BenchOptions o)
         var engine = _c.Engine;
         var total = o.EventWarmup + o.Events;
         var budget = Stopwatch.StartNew();
+        using var plans = o.PlansOut is { } path ? new StreamWriter(path) : null;
         for (var i = 0; i < total; i++)
         {
             // Warm-up gets at most a quarter of the budget; the rest is for measured samples.
@@ -183,8 +191,9 @@ internal sealed class PassBenchmark(BenchOptions o)
             if (submit) engine.Submit(spec!);
             else engine.Finish(victim);
             var t1 = Stopwatch.GetTimestamp();
-            var plan = engine.Decide();
+            var plan = o.EventsByFullPass ? engine.Schedule() : engine.Decide();
             var t2 = Stopwatch.GetTimestamp();
+            plans?.WriteLine(Describe(i, plan));
             Apply(plan);
             if (i < o.EventWarmup) continue;
             ev.Add(submit, Stopwatch.GetElapsedTime(t0, t1).TotalMicroseconds, Stopwatch.GetElapsedTime(t1, t2).TotalMicroseconds, plan);
