@@ -184,8 +184,9 @@ public sealed partial class PolicyEngine
         || (_placeFailedAt.TryGetValue(shape, out var failedAt) && failedAt <= minWalltime);
 
     /// <summary>Phase 3: a project held at its fair share (<see cref="FairShareBlocker"/>) passes the sweep without
-    /// effect when every job of it would be refused as a borrower (none waits for its victims: the rule spares those): none fits inside its guarantee on any type, and
-    /// none may take the guarantee from the project's younger jobs (only a job that may not borrow does). The
+    /// effect when every job of it would be refused as a borrower: none waits for its victims (the rule spares
+    /// those), none fits inside its guarantee on any type, and none may take the guarantee from the project's
+    /// younger jobs (only a job that may not borrow does). The
     /// refusal holds for the rest of the decision, and the shares it rests on are computed when the sweep begins
     /// in both Decide() and Schedule(), so they agree.</summary>
     private bool FairShareProvenBlocked(Account project)

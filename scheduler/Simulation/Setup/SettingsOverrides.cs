@@ -4,7 +4,8 @@ using Mekong.Policy;
 namespace Mekong.Simulation.Setup;
 
 /// <summary>Applies <c>--set key=value</c> overrides to <see cref="PolicySettings"/> (<c>mekong server</c>'s and
-/// <c>mekong simulate</c>'s), so an admin can set and compare settings without a file. Keys: <c>halfLife</c> (a duration: 3d, 12h, 90m, 45s), <c>reservations</c>,
+/// <c>mekong simulate</c>'s), so an admin can set and compare settings without a file. Keys: <c>halfLife</c>
+/// (a duration: 3d, 12h, 90m, 45s), <c>reservations</c>,
 /// <c>maxPreemptions</c>, <c>borrowBeyondFairShare</c> (a factor, 0 = off),
 /// <c>borrowAnySizeBelowShare</c> (a positive factor), <c>reclaimVictimOrder</c> (fair-share or least-work-lost), <c>weight.TYPE</c> (fair-share weight of a GPU type).</summary>
 public static class SettingsOverrides
