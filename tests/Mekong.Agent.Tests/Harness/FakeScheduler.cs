@@ -43,7 +43,7 @@ internal sealed class FakeScheduler : IAsyncDisposable
     }
 
     /// <summary>The next session an agent opened.</summary>
-    public async Task<FakeSession> NextSessionAsync(double timeoutSeconds = 10) =>
+    public async Task<FakeSession> NextSessionAsync(double timeoutSeconds = 30) =>
         await _sessions.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(timeoutSeconds));
 
     private async Task ConnectAsync(IAsyncStreamReader<AgentMessage> requests, IServerStreamWriter<SchedulerMessage> responses, CallContext context)
@@ -85,11 +85,11 @@ internal sealed class FakeSession(string? authorization, IServerStreamWriter<Sch
     public TaskCompletionSource Ended { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The next message the agent sent.</summary>
-    public async Task<AgentMessage> NextAsync(double timeoutSeconds = 10) =>
+    public async Task<AgentMessage> NextAsync(double timeoutSeconds = 30) =>
         await Received.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(timeoutSeconds));
 
     /// <summary>The next message matching, skipping (and returning in <paramref name="skipped"/>) others.</summary>
-    public async Task<AgentMessage> NextAsync(Func<AgentMessage, bool> match, List<AgentMessage>? skipped = null, double timeoutSeconds = 10)
+    public async Task<AgentMessage> NextAsync(Func<AgentMessage, bool> match, List<AgentMessage>? skipped = null, double timeoutSeconds = 30)
     {
         var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
         while (true)

@@ -3,7 +3,7 @@ namespace Mekong.Agent.Tests.Harness;
 internal static class Poll
 {
     /// <summary>Waits until the condition holds; fails with the message after the timeout.</summary>
-    public static async Task Until(Func<bool> condition, string what, double timeoutSeconds = 10)
+    public static async Task Until(Func<bool> condition, string what, double timeoutSeconds = 30)
     {
         var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
         while (!condition())

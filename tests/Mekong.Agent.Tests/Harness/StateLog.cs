@@ -25,10 +25,10 @@ internal sealed class StateLog
     }
 
     /// <summary>The job's first terminal change (anything after RUNNING).</summary>
-    public Task<JobStateChange> Final(string jobId, double timeoutSeconds = 10) =>
+    public Task<JobStateChange> Final(string jobId, double timeoutSeconds = 30) =>
         WaitFor(jobId, c => c.State is not (AgentJobState.Starting or AgentJobState.Running), timeoutSeconds);
 
-    public async Task<JobStateChange> WaitFor(string jobId, Func<JobStateChange, bool> match, double timeoutSeconds = 10)
+    public async Task<JobStateChange> WaitFor(string jobId, Func<JobStateChange, bool> match, double timeoutSeconds = 30)
     {
         var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
         while (true)
