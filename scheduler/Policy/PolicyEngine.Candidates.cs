@@ -117,7 +117,6 @@ public sealed partial class PolicyEngine
     }
 
     private readonly List<Job> _mayAct = [];
-    private Comparison<Job>? _jobOrder;
 
     /// <summary>Phase 3 once no reservation is left: a job can then only act by starting now (or by priority
     /// preemption, or on its victims' nodes), so only jobs short enough to fit somewhere, refused by no limit or
@@ -129,7 +128,7 @@ public sealed partial class PolicyEngine
         // A job that may not borrow can start inside the guarantee by making younger jobs borrowers, which gives
         // the project's other jobs guarantee room back: borrowers are then refused only if no such job may act.
         if (CollectJobsThatMayAct(project, heldAtShare) && heldAtShare) CollectJobsThatMayAct(project, refuseBorrowers: false);
-        if (_mayAct.Count > 1) _mayAct.Sort(_jobOrder ??= JobOrder.Instance.Compare);
+        if (_mayAct.Count > 1) _mayAct.Sort(JobOrder.Instance);
         foreach (var job in _mayAct)
         {
             _visited++;

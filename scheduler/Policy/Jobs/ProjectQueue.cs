@@ -44,11 +44,7 @@ internal sealed class ProjectQueue
         job.Group = group;
         PendingGpus += job.TotalGpus;
         if (job.MayNotBorrow) MayNotBorrow++;
-        group.Add(job.WalltimeTicks, job.Spec.Priority == JobPriority.High, job.Spec.Preemptible, job.MayNotBorrow);
-        var at = group.Jobs.BinarySearch(job, JobOrder.Instance);
-        group.Jobs.Insert(at < 0 ? ~at : at, job);
-        at = group.ByWalltime.BinarySearch(job, WalltimeOrder.Instance);
-        group.ByWalltime.Insert(at < 0 ? ~at : at, job);
+        group.Add(job);
     }
 
     public void Remove(Job job)
@@ -58,12 +54,11 @@ internal sealed class ProjectQueue
         _jobs.RemoveAt(i);
         Version++;
         var group = _groups[job.Shape];
-        group.Jobs.RemoveAt(group.Jobs.BinarySearch(job, JobOrder.Instance));
-        group.ByWalltime.RemoveAt(group.ByWalltime.BinarySearch(job, WalltimeOrder.Instance));
+        group.Remove(job);
         job.Group = null;
         PendingGpus -= job.TotalGpus;
         if (job.MayNotBorrow) MayNotBorrow--;
-        if (group.Remove(job.WalltimeTicks, job.Spec.Priority == JobPriority.High, job.Spec.Preemptible, job.MayNotBorrow) == 0)
+        if (group.Jobs.Count == 0)
         {
             _groups.Remove(job.Shape);
             _smallestStale = true;
@@ -87,13 +82,10 @@ internal sealed class ProjectQueue
     }
 }
 
-/// <summary>Pending jobs of one shape in one project: how many, and their shortest walltime.</summary>
+/// <summary>Pending jobs of one shape in one project, in queue order and by walltime, with counts of the kinds of
+/// job the skip proofs ask about.</summary>
 internal sealed class ShapeGroup
 {
-    private readonly SortedDictionary<long, int> _walltimes = [];
-
-    public int Count { get; private set; }
-
     /// <summary>The group's jobs in queue order (priority, then original submit time, then id).</summary>
     public List<Job> Jobs { get; } = [];
 
@@ -106,7 +98,8 @@ internal sealed class ShapeGroup
     /// <summary>The decision in which the whole group was proven unable to start.</summary>
     public int BlockedStamp { get; set; }
 
-    public long MinWalltimeTicks { get; private set; } = long.MaxValue;
+    /// <summary>The shortest walltime queued; long.MaxValue when the group is empty.</summary>
+    public long MinWalltimeTicks => ByWalltime.Count == 0 ? long.MaxValue : ByWalltime[0].WalltimeTicks;
 
     /// <summary>Members of priority <c>high</c>: only they may preempt the project's low jobs.</summary>
     public int High { get; private set; }
@@ -123,34 +116,29 @@ internal sealed class ShapeGroup
     /// guarantee's headroom, by taking the guarantee from the project's younger jobs.</summary>
     public int HighMayNotBorrow { get; private set; }
 
-    public void Add(long walltime, bool high, bool preemptible, bool mayNotBorrow)
+    public void Add(Job job)
     {
-        if (mayNotBorrow) MayNotBorrow++;
-        if (high) High++;
-        if (high && preemptible) HighPreemptible++;
-        if (high && mayNotBorrow) HighMayNotBorrow++;
-        _walltimes[walltime] = _walltimes.GetValueOrDefault(walltime) + 1;
-        Count++;
-        if (walltime < MinWalltimeTicks) MinWalltimeTicks = walltime;
+        Count(job, 1);
+        var at = Jobs.BinarySearch(job, JobOrder.Instance);
+        Jobs.Insert(at < 0 ? ~at : at, job);
+        at = ByWalltime.BinarySearch(job, WalltimeOrder.Instance);
+        ByWalltime.Insert(at < 0 ? ~at : at, job);
     }
 
-    public int Remove(long walltime, bool high, bool preemptible, bool mayNotBorrow)
+    public void Remove(Job job)
     {
-        if (mayNotBorrow) MayNotBorrow--;
-        if (high) High--;
-        if (high && preemptible) HighPreemptible--;
-        if (high && mayNotBorrow) HighMayNotBorrow--;
-        var n = _walltimes[walltime] - 1;
-        if (n == 0)
-        {
-            _walltimes.Remove(walltime);
-            if (walltime == MinWalltimeTicks) MinWalltimeTicks = _walltimes.Count == 0 ? long.MaxValue : _walltimes.Keys.First();
-        }
-        else
-        {
-            _walltimes[walltime] = n;
-        }
-        return --Count;
+        Count(job, -1);
+        Jobs.RemoveAt(Jobs.BinarySearch(job, JobOrder.Instance));
+        ByWalltime.RemoveAt(ByWalltime.BinarySearch(job, WalltimeOrder.Instance));
+    }
+
+    private void Count(Job job, int delta)
+    {
+        var high = job.Spec.Priority == JobPriority.High;
+        if (job.MayNotBorrow) MayNotBorrow += delta;
+        if (high) High += delta;
+        if (high && job.Spec.Preemptible) HighPreemptible += delta;
+        if (high && job.MayNotBorrow) HighMayNotBorrow += delta;
     }
 }
 
