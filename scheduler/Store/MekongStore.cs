@@ -14,6 +14,9 @@ public sealed partial class MekongStore : IAsyncDisposable
 {
     private readonly SqlDialect _dialect;
 
+    /// <summary>For tests: the backend's own part.</summary>
+    internal SqlDialect Dialect => _dialect;
+
     private MekongStore(StoreLocation location, SqlDialect dialect, StoreWriter writer, int previousVersion)
     {
         Location = location;

@@ -54,6 +54,24 @@ public sealed class SqliteStoreTests : StoreContractTests, IDisposable
         Assert.True(new FileInfo(file).Length > before, $"the database file stayed at {before} bytes: the log was never checkpointed");
     }
 
+    /// <summary>The checkpointer copies the log only when something was committed since it last did.</summary>
+    [Fact]
+    public async Task An_idle_store_is_not_checkpointed_again_until_something_is_written()
+    {
+        await using var store = MekongStore.Open(StoreString, TimeProvider.System);
+        var dialect = (Mekong.Store.Backends.SqliteDialect)store.Dialect;
+        await store.Writer.SetAccountAsync(new AccountSpec("uni-a"));
+        await Task.Delay(TimeSpan.FromSeconds(1)); // four ticks: whatever was written is copied by now
+        var settled = dialect.Checkpoints;
+        Assert.True(settled > 0, "no checkpoint ran after a write");
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.Equal(settled, dialect.Checkpoints);
+        await store.Writer.SetAccountAsync(new AccountSpec("uni-b"));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (dialect.Checkpoints == settled && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.True(dialect.Checkpoints > settled, "a write was never checkpointed");
+    }
+
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();

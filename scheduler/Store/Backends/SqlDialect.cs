@@ -17,6 +17,11 @@ internal abstract class SqlDialect : IAsyncDisposable
     /// null where opening the transaction already takes the write lock.</summary>
     public abstract string? MigrationLockSql { get; }
 
+    /// <summary>The writer committed a transaction (SQLite's checkpointer then has the log to copy).</summary>
+    public virtual void Committed()
+    {
+    }
+
     public static SqlDialect Create(StoreLocation location)
     {
         ArgumentNullException.ThrowIfNull(location);

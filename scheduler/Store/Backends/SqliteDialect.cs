@@ -19,6 +19,13 @@ internal sealed class SqliteDialect : SqlDialect
     private SqliteConnection? _checkpointConnection;
     private bool _disposed;
 
+    /// <summary>1 while the log may hold commits not yet copied into the database file (migrations may have
+    /// written before the writer opened): an idle store is not checkpointed over and over.</summary>
+    private int _logDirty = 1;
+
+    /// <summary>Checkpoints run (for tests).</summary>
+    internal int Checkpoints { get; private set; }
+
     public SqliteDialect(string connectionString)
     {
         var builder = new SqliteConnectionStringBuilder(connectionString)
@@ -82,11 +89,14 @@ internal sealed class SqliteDialect : SqlDialect
         }
     }
 
+    public override void Committed() => Volatile.Write(ref _logDirty, 1);
+
     private void Checkpoint()
     {
         lock (_checkpointLock)
         {
-            if (_disposed) return;
+            if (_disposed || Interlocked.Exchange(ref _logDirty, 0) == 0) return;
+            Checkpoints++;
             try
             {
                 if (_checkpointConnection is null)
@@ -96,11 +106,15 @@ internal sealed class SqliteDialect : SqlDialect
                 }
                 using var command = _checkpointConnection.CreateCommand();
                 command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
-                command.ExecuteNonQuery();
+                using var result = command.ExecuteReader();
+                // One row: busy, frames in the log, frames copied. A reader holding an old snapshot can leave
+                // frames behind: then the next tick tries again even if nothing more is written.
+                if (!result.Read() || result.GetInt64(0) != 0 || result.GetInt64(2) < result.GetInt64(1)) Committed();
             }
             catch (SqliteException)
             {
                 // Busy or briefly unavailable: the next tick tries again; the WAL only grows meanwhile.
+                Committed();
                 _checkpointConnection?.Dispose();
                 _checkpointConnection = null;
             }

@@ -33,6 +33,7 @@ internal sealed class WriteSession : IDisposable
         FlushDeferred();
         _transaction!.Commit();
         EndTransaction();
+        _dialect.Committed();
     }
 
     public void Rollback()
