@@ -74,7 +74,8 @@ public sealed partial class PolicyEngine
             reservation = last.Reservation.Start == start ? last.Reservation : last.Reservation with { Start = start };
         else
             reservation = ReservationFor(job, ready, nodes, request.GpusPerNode, request.Type);
-        job.ReclaimClaim = (nodes, reservation);
+        // Kept only for nodes held across decisions: a wait for stopping jobs alone lasts this decision.
+        job.ReclaimClaim = ReferenceEquals(nodes, job.ReclaimNodes) ? (nodes, reservation) : null;
         _book.Add(reservation, nodes, ready, ready + request.Walltime, request.GpusPerNode, request.Cpu, request.Memory, counted: false);
         job.Reason = new PendingReason(PendingReasonKind.Reserved, job.Project, request.Type, job.TotalGpus, 0, 0, ready, 0);
     }
